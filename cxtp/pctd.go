@@ -1,0 +1,111 @@
+package cxtp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+)
+
+// PCTD is the Predictive Context Transfer Data message (RFC 4067 section
+// 2.5.3), sent by the pAR to the nAR before the MN moves. Besides the
+// contexts it carries the MN's token key, so the nAR can verify the CTAR:
+//
+//	 0                   1                   2                   3
+//	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|Vers.|  Type=4 |V|A| Reserved  |            Length             |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|                  Elapsed Time (milliseconds)                  |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	~              Mobile Node's Previous Care-of Address           ~
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|   Algorithm   |  Key Length   |  Key (Key Length octets) ...  |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+//	~      ... Key, zero-padded to a multiple of 4 octets           ~
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	~                    Context Data Block(s)                      ~
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// The key bytes belong to the message: Wipe zeroes them, String never
+// prints them (only their length).
+type PCTD struct {
+	Ack         bool
+	ElapsedTime uint32
+	PrevCoA     netip.Addr
+	Algorithm   Algorithm
+	Key         []byte // token key; at most 255 octets
+	CDBs        []CDB
+}
+
+func (m *PCTD) Type() MsgType                  { return TypePCTD }
+func (m *PCTD) PrevAddr() netip.Addr           { return m.PrevCoA }
+func (m *PCTD) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
+
+// Wipe zeroes the key bytes and drops them.
+func (m *PCTD) Wipe() {
+	clear(m.Key)
+	m.Key = nil
+}
+
+// keyFieldLen is the length of Algorithm, Key Length and the padded key.
+func keyFieldLen(n int) int { return (2 + n + 3) &^ 3 }
+
+func (m *PCTD) AppendBinary(b []byte) ([]byte, error) {
+	v, err := familyOf(TypePCTD, m.PrevCoA)
+	if err != nil {
+		return b, err
+	}
+	if len(m.Key) > 255 {
+		return b, encErr(TypePCTD, "key", fmt.Errorf("%w: %d octets", ErrKeyLength, len(m.Key)))
+	}
+	flags := vflag(v)
+	if m.Ack {
+		flags |= flagA
+	}
+	s := len(b)
+	b = appendHeader(b, TypePCTD, flags)
+	b = binary.BigEndian.AppendUint32(b, m.ElapsedTime)
+	b = appendAddr(b, m.PrevCoA)
+	b = append(b, byte(m.Algorithm), byte(len(m.Key)))
+	b = append(b, m.Key...)
+	for i := 2 + len(m.Key); i < keyFieldLen(len(m.Key)); i++ {
+		b = append(b, 0)
+	}
+	if b, err = appendCDBs(b, TypePCTD, m.CDBs); err != nil {
+		clear(b[s:])
+		return b[:s], err
+	}
+	return finish(b, s, TypePCTD)
+}
+
+func (m *PCTD) UnmarshalBinary(b []byte) error {
+	r, h, err := start(b, TypePCTD, flagV|flagA)
+	if err != nil {
+		return err
+	}
+	d := PCTD{Ack: h.Flags&flagA != 0}
+	d.ElapsedTime = r.u32("elapsed time")
+	d.PrevCoA = r.addr(h.Flags&flagV != 0, "previous CoA")
+	d.Algorithm = Algorithm(r.u8("algorithm"))
+	kl := int(r.u8("key length"))
+	key := r.bytes(kl, "key")
+	r.bytes(keyFieldLen(kl)-2-kl, "key padding")
+	if r.err != nil {
+		return r.err
+	}
+	if d.CDBs, err = decodeCDBs(TypePCTD, b[r.off:]); err != nil {
+		return err
+	}
+	d.Key = append([]byte(nil), key...)
+	m.Wipe()
+	*m = d
+	return nil
+}
+
+func (m *PCTD) String() string {
+	return fmt.Sprintf("PCTD{A=%t elapsed=%dms prevCoA=%v alg=%v key=<%d bytes> cdbs=%s}",
+		m.Ack, m.ElapsedTime, m.PrevCoA, m.Algorithm, len(m.Key), cdbList(m.CDBs))
+}
+
+// GoString is String: %#v must not print the key either.
+func (m *PCTD) GoString() string { return m.String() }
