@@ -1,0 +1,4 @@
+package pfkey
+
+// Native is the dialect of the running system.
+var Native = Linux

@@ -1,0 +1,59 @@
+// Package pfkey speaks PF_KEYv2 (RFC 2367) with the KAME extensions, as
+// FreeBSD and Linux implement it: the wire codec, the key socket and the
+// SAD/SPD operations built on it.
+//
+// # Codec
+//
+// A Message is the sadb_msg header plus one typed field per extension (nil
+// when absent): SA, LifetimeCurrent/Hard/Soft, Src/Dst/Proxy (Address),
+// AuthKey/EncKey (Key), SrcIdentity/DstIdentity, Sensitivity, Proposal,
+// SupportedAuth/SupportedEnc, SPIRange, KMPrivate, Policy (X_POLICY with
+// its IPSecRequests), SA2, the NAT-T ones (NATTType, NATTSport, NATTDport,
+// NATTOAI, and FreeBSD's NATTOAR, NATTFrag), FreeBSD's SAReplay,
+// NewSrc/NewDst, and Linux's SecCtx, KMAddress, Filter. Extensions the
+// dialect does not know are kept in Message.Unknown and re-encoded as
+// they were.
+//
+// The two systems encode some things differently, so every encoding
+// function belongs to a Dialect: Linux and FreeBSD (and Native, the
+// running system's). The differences are the sockaddr layout (BSD sa_len),
+// sadb_x_ipsecrequest (16 bytes with a 32-bit reqid on Linux, 8 bytes with
+// a 16-bit reqid on FreeBSD), the extension numbers above 23, the address
+// family numbers (AF_INET6 10 or 28), PF_KEY (15 or 27), the SPI range byte
+// order, and some algorithm numbers and names (Dialect.LookupAuth,
+// LookupEnc, LookupComp, AuthName, EncName).
+//
+//	b, err := pfkey.Linux.Marshal(msg)      // or Append(buf, msg)
+//	msg, err := pfkey.FreeBSD.Unmarshal(b)   // strict: lengths, duplicates
+//
+// Decoding never panics; errors are *ParseError naming the dialect, the
+// message type, the extension and the offset. Decoded messages own their
+// bytes. SPIs and NAT-T ports are plain numbers in the structs (the codec
+// handles their network byte order on the wire). Message.Wipe zeroes keys.
+//
+// Constants follow the C names: MsgAdd (SADB_ADD), MsgXSPDAdd
+// (SADB_X_SPDADD), SATypeESP, ExtAddressSrc, AuthSHA1HMAC, EncAESCBC,
+// ModeTunnel, DirOutbound, PolicyIPsec, LevelRequire, ProtoESP, ...
+//
+// # Socket
+//
+// Open returns a Conn on the system's key socket (Linux, FreeBSD). Conn.Do
+// sends a request and returns the reply that matches its sequence number
+// and pid (the socket also receives other processes' broadcasts), or an
+// *Error when the kernel sets sadb_msg_errno: the error names the message
+// ("pfkey: SADB_ADD esp 2001:db8::1->2001:db8::2 spi 0x1000: file exists")
+// and errors.Is(err, unix.EEXIST) holds. Conn.DoMulti iterates multi-part
+// replies (DUMP, SPDDUMP). Deadlines come from the context.
+//
+// # SAD and SPD
+//
+// SAEntry is one SA in a form that is easy to copy between kernels: type,
+// SPI, addresses, mode, reqid, algorithms, Keys (the only holder of key
+// bytes, with Wipe; String never prints keys), lifetimes and NAT-T. The
+// Conn methods Add, Update, Delete, Get, GetSPI, Flush and Dump work on
+// SAEntry; SPDAdd, SPDUpdate, SPDDelete, SPDDeleteID, SPDGet, SPDFlush and
+// SPDDump on PolicyEntry (selector, direction, action and IPSecRequests).
+// SAsFor and PoliciesFor return the entries that involve one address,
+// keys included, for context transfer. Register and Listen deliver the
+// kernel's ACQUIRE, EXPIRE and SPDEXPIRE messages.
+package pfkey
