@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,7 +65,9 @@ func (s *Segment) receive(ctx context.Context, out chan<- Event) {
 		case <-s.done:
 			return
 		case <-s.sig:
+			s.stats.signals.Add(1)
 		case <-tick:
+			s.stats.rescans.Add(1)
 		}
 	}
 }
@@ -76,7 +79,8 @@ func (s *Segment) scan(seen map[SlotID]uint64) []Event {
 		return nil
 	}
 	defer s.mu.RUnlock()
-	s.recoverLocked(false)
+	s.stats.scans.Add(1)
+	s.stats.recovered.Add(uint64(s.recoverLocked(false)))
 	want := StateDone
 	if s.role == RoleContext {
 		want = StateRequest
@@ -100,11 +104,34 @@ func (s *Segment) scan(seen map[SlotID]uint64) []Event {
 		}
 		seen[id] = w
 		ev := Event{Slot: id, State: si.State, Gen: si.Gen, Rec: si.Rec}
+		s.stats.events.Add(1)
 		if si.Err != nil {
+			s.stats.corrupt.Add(1)
 			ev.Err = fmt.Errorf("shm %s: %w: %v", s.name, ErrCorrupt, si.Err)
 			ev.Rec = nil
 		}
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// Stats are counters of one Segment's receiver, for status reports.
+type Stats struct {
+	Scans     uint64 // table scans
+	Signals   uint64 // wake-up signals received
+	Rescans   uint64 // scans started by the rescan tick
+	Events    uint64 // events reported
+	Corrupt   uint64 // of which for corrupt slots
+	Recovered uint64 // slots rolled back after a dead module
+}
+
+type statCounters struct {
+	scans, signals, rescans, events, corrupt, recovered atomic.Uint64
+}
+
+// Stats returns the receiver's counters.
+func (s *Segment) Stats() Stats {
+	c := &s.stats
+	return Stats{Scans: c.scans.Load(), Signals: c.signals.Load(), Rescans: c.rescans.Load(),
+		Events: c.events.Load(), Corrupt: c.corrupt.Load(), Recovered: c.recovered.Load()}
 }

@@ -91,6 +91,7 @@ type Segment struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 	next   atomic.Uint32 // where Post starts looking for a free slot
+	stats  statCounters
 }
 
 // normName turns "name" or "/name" into "/name" and checks it.
@@ -125,7 +126,7 @@ func Open(name string, role Role, opts *Options) (*Segment, error) {
 		unix.Munmap(s.mem)
 		return nil, fmt.Errorf("shm: open %s as %s: %w", nm, role, err)
 	}
-	s.recoverSlots(true)
+	s.stats.recovered.Add(uint64(s.recoverSlots(true)))
 	return s, nil
 }
 
