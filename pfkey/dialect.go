@@ -125,7 +125,7 @@ func mergeExts[V any](base map[ExtType]V, extra map[ExtType]V) map[ExtType]V {
 
 // Linux is the dialect of Linux's af_key (include/uapi/linux/pfkeyv2.h and
 // linux/ipsec.h) in native byte order.
-var Linux = &Dialect{
+var Linux = newDialect(Dialect{
 	Name:                 "linux",
 	PFKey:                15,
 	AFInet:               2,
@@ -144,11 +144,11 @@ var Linux = &Dialect{
 	auth: linuxAuth,
 	enc:  linuxEnc,
 	comp: commonComp,
-}
+})
 
 // FreeBSD is the dialect of FreeBSD's key socket (sys/net/pfkeyv2.h and
 // netipsec/ipsec.h) in native byte order.
-var FreeBSD = &Dialect{
+var FreeBSD = newDialect(Dialect{
 	Name:                 "freebsd",
 	PFKey:                27,
 	AFInet:               2,
@@ -170,7 +170,7 @@ var FreeBSD = &Dialect{
 	auth: freebsdAuth,
 	enc:  freebsdEnc,
 	comp: commonComp,
-}
+})
 
 // ExtName returns the dialect's name of an extension number
 // ("address_src", "x_nat_t_oar", ...).
@@ -185,12 +185,11 @@ func (d *Dialect) ExtName(t ExtType) string {
 // dialect does not have it.
 func (d *Dialect) extNumber(k extKind) ExtType { return d.kindNum[k] }
 
-func init() {
-	for _, d := range []*Dialect{Linux, FreeBSD} {
-		for t, k := range d.exts {
-			d.kindNum[k] = t
-		}
+func newDialect(d Dialect) *Dialect {
+	for t, k := range d.exts {
+		d.kindNum[k] = t
 	}
+	return &d
 }
 
 func itoa(n int) string {

@@ -3,6 +3,8 @@ package setkey
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ikectx/ikectx/pfkey"
 )
 
 // algKind tells how an algorithm takes its key.
@@ -144,4 +146,29 @@ func hexVal(c byte) byte {
 		return c - 'A' + 10
 	}
 	return 0
+}
+
+// The names package pfkey knows for Linux or FreeBSD (aes-ccm-16,
+// hmac-sm3, serpent-cbc, aes128-gmac, ...) are accepted too, with the key
+// sizes pfkey gives; Build then tells whether the target kernel has them.
+func init() {
+	add := func(table map[string]*algInfo, list []pfkey.AlgInfo, noKey bool) {
+		for _, a := range list {
+			for _, n := range append([]string{a.Name}, a.Aliases...) {
+				if _, ok := table[n]; ok {
+					continue
+				}
+				info := &algInfo{name: a.Name, minBits: a.MinBits, maxBits: a.MaxBits}
+				if noKey || a.MaxBits == 0 {
+					info.kind = algNoKey
+				}
+				table[n] = info
+			}
+		}
+	}
+	for _, d := range []*pfkey.Dialect{pfkey.Linux, pfkey.FreeBSD} {
+		add(encAlgs, d.EncAlgs(), false)
+		add(authAlgs, d.AuthAlgs(), false)
+		add(compAlgs, d.CompAlgs(), true)
+	}
 }

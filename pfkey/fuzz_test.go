@@ -1,0 +1,52 @@
+package pfkey
+
+import (
+	"reflect"
+	"testing"
+)
+
+func fuzzSeeds(f *testing.F) {
+	for _, d := range []*Dialect{linuxLE, freebsdLE} {
+		for _, m := range []*Message{addMessage(), spdAddMessage(), fullMessage(d)} {
+			b, err := d.Marshal(m)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add(hx(f, linuxDumpReply))
+	f.Add(hx(f, freebsdGetReply))
+	f.Add(hx(f, linuxSPDDumpReply))
+	f.Add(hx(f, freebsdSPDDumpReply))
+}
+
+// fuzzDialect checks that no input panics the decoder and that whatever
+// decodes re-encodes to a message that decodes to the same value.
+func fuzzDialect(t *testing.T, d *Dialect, b []byte) {
+	m, err := d.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	out, err := d.Marshal(m)
+	if err != nil {
+		t.Fatalf("decoded message does not re-encode: %v\n%+v", err, m)
+	}
+	m2, err := d.Unmarshal(out)
+	if err != nil {
+		t.Fatalf("re-encoded message does not decode: %v", err)
+	}
+	if !reflect.DeepEqual(m, m2) {
+		t.Fatalf("round trip differs:\n%+v\n%+v", m, m2)
+	}
+}
+
+func FuzzParseLinux(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzDialect(t, linuxLE, b) })
+}
+
+func FuzzParseFreeBSD(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzDialect(t, freebsdLE, b) })
+}
