@@ -169,7 +169,7 @@ func TestGoldenSPDAddFreeBSD(t *testing.T) {
 func TestGoldenSPDAddIPv4Linux(t *testing.T) {
 	src := `spdadd -n 10.0.0.1[500] 10.0.0.2/32[any] udp -P in prio high + 5 ipsec esp/transport//unique:300;`
 	want := hx(t, `
-02 0e 00 00  0e 00 00 00  00 00 00 00  00 00 00 00 // len 14
+02 0e 00 00  0c 00 00 00  00 00 00 00  00 00 00 00 // len 12 (96 bytes)
 03 00 05 00  11 20 00 00                           // src: len 3, proto udp (17), /32
 02 00 01 f4  0a 00 00 01  00 00 00 00  00 00 00 00 // sockaddr_in: family 2, port 500, 10.0.0.1, zero
 03 00 06 00  11 20 00 00
@@ -187,7 +187,7 @@ func TestGoldenSmallLinux(t *testing.T) {
 	compareGolden(t, "flush esp", buildOne(t, "flush esp;", linuxLE), hx(t, `02 09 00 03  02 00 00 00  00 00 00 00  00 00 00 00`))
 	compareGolden(t, "spddump", buildOne(t, "spddump;", linuxLE), hx(t, `02 12 00 00  02 00 00 00  00 00 00 00  00 00 00 00`))
 	want := hx(t, `
-02 05 00 02  0d 00 00 00  00 00 00 00  00 00 00 00 // GET ah, len 13
+02 05 00 02  0c 00 00 00  00 00 00 00  00 00 00 00 // GET ah, len 12 (96 bytes)
 02 00 01 00  00 01 00 04  00 00 00 00  40 00 00 00 // sa: spi 0x10004
 03 00 05 00  ff 20 00 00
 02 00 00 00  7f 00 00 01  00 00 00 00  00 00 00 00
