@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/ikectx/ikectx/cxtp"
+)
+
+// MN identifies a mobile node's transfer to a handler.
+type MN struct {
+	// Prev is the MN's previous care-of address: the key of its context.
+	Prev netip.Addr
+	// New is its new care-of address, once known (on Activate; also on
+	// PreInstall in reactive mode).
+	New netip.Addr
+	// PeerAR is the other router: the nAR on the pAR, the pAR on the nAR.
+	PeerAR netip.Addr
+}
+
+// Handler moves the contexts of one Feature Profile Type. On the pAR the
+// engine calls Capture; on the nAR PreInstall when a context arrives,
+// Activate when the MN's CTAR is verified, Discard when it expires, is
+// cancelled or was not requested. Methods are called with the engine's lock
+// held and must honour ctx.
+type Handler interface {
+	Capture(ctx context.Context, mn MN) ([]byte, error)
+	PreInstall(ctx context.Context, mn MN, data []byte) error
+	Activate(ctx context.Context, mn MN) error
+	Discard(ctx context.Context, mn MN)
+}
+
+// Registration is a handler with its FPT.
+type Registration struct {
+	FPT     cxtp.FPT
+	Handler Handler
+	// KeyMaterial marks contexts that carry keys: they are sent only over
+	// protected channels.
+	KeyMaterial bool
+}
+
+// Registry maps FPTs to handlers.
+type Registry struct {
+	regs map[cxtp.FPT]Registration
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{regs: map[cxtp.FPT]Registration{}} }
+
+// Register adds a handler; an FPT may be registered once, and FPT 0 never
+// (it means "all" in requests).
+func (r *Registry) Register(reg Registration) error {
+	if reg.FPT == cxtp.FPTAll {
+		return fmt.Errorf("engine: FPT 0 is reserved")
+	}
+	if reg.Handler == nil {
+		return fmt.Errorf("engine: FPT %d: nil handler", reg.FPT)
+	}
+	if _, dup := r.regs[reg.FPT]; dup {
+		return fmt.Errorf("engine: FPT %d registered twice", reg.FPT)
+	}
+	r.regs[reg.FPT] = reg
+	return nil
+}
+
+// Lookup returns the registration of an FPT.
+func (r *Registry) Lookup(f cxtp.FPT) (Registration, bool) {
+	reg, ok := r.regs[f]
+	return reg, ok
+}
+
+// FPTs returns the registered FPTs in order.
+func (r *Registry) FPTs() []cxtp.FPT {
+	out := make([]cxtp.FPT, 0, len(r.regs))
+	for f := range r.regs {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
