@@ -19,14 +19,14 @@
 //
 // Incoming side (this AR is the nAR):
 //
-//	           PCTD (PreInstall)          CTAR, token ok (Activate)
-//	 (none) ───────────────────▶ stored ───────────────────────────▶ activated
-//	   │                          │  lifetime (Discard) / CTC           ▲
-//	   │ CTAR, no context         ▼                                     │
-//	   └─────────────▶ requested ──── CTD / PCTD (PreInstall+Activate) ─┘
-//	       (CT-Req, retransmitted CT_REQUEST_RETRY doubling to
-//	        CT_RETRY_MAX, paced to CT_REQUEST_RATE; gives up after the
-//	        context lifetime with a CTAA listing every FPT as failed)
+//	          PCTD (PreInstall)          CTAR, token ok (Activate)
+//	(none) ───────────────────▶ stored ───────────────────────────▶ activated
+//	  │                          │  lifetime (Discard) / CTC           ▲
+//	  │ CTAR, no context         ▼                                     │
+//	  └─────────────▶ requested ──── CTD / PCTD (PreInstall+Activate) ─┘
+//	      (CT-Req, retransmitted CT_REQUEST_RETRY doubling to
+//	       CT_RETRY_MAX, paced to CT_REQUEST_RATE; gives up after the
+//	       context lifetime with a CTAA listing every FPT as failed)
 //
 // stored, expired and activated entries keep a tombstone for one lifetime:
 // a CTAR for an expired context is rejected ("expired"), a CTAR for an

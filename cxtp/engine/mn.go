@@ -27,7 +27,8 @@ type MNConfig struct {
 	// (CT_MAX_TRANSFER_TIME, 200 ms); it doubles up to RetryMax (15 s).
 	FirstRetry time.Duration
 	RetryMax   time.Duration
-	// GiveUp ends a request that got no CTAA (30 s).
+	// GiveUp ends a request that got no CTAA (45 s: longer than the AR's
+	// 30 s context lifetime, so its failure report arrives first).
 	GiveUp time.Duration
 	// SeqWindow is the sequence-number reuse window (7 s).
 	SeqWindow time.Duration
@@ -86,7 +87,7 @@ func NewMN(cfg MNConfig) (*MNEngine, error) {
 		cfg.RetryMax = cxtp.CTRetryMax
 	}
 	if cfg.GiveUp <= 0 {
-		cfg.GiveUp = 30 * time.Second
+		cfg.GiveUp = 45 * time.Second
 	}
 	if cfg.SeqWindow <= 0 {
 		cfg.SeqWindow = cxtp.SeqReuseWindow

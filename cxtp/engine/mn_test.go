@@ -13,7 +13,7 @@ func TestMNRetransmissionSchedule(t *testing.T) {
 	var at result
 	w.mn.Attach(aNARx, aPARx, aMN, nil, at.cb)
 	start := w.clk.Now()
-	w.clk.Advance(40 * time.Second) // nobody delivers anything
+	w.clk.Advance(50 * time.Second) // nobody delivers anything
 	ctars := w.sent(cxtp.TypeCTAR)
 	var offs []time.Duration
 	seqs := map[uint32]bool{}
@@ -29,7 +29,7 @@ func TestMNRetransmissionSchedule(t *testing.T) {
 		}
 	}
 	ms := time.Millisecond
-	want := []time.Duration{0, 200 * ms, 600 * ms, 1400 * ms, 3000 * ms, 6200 * ms, 12600 * ms, 25400 * ms}
+	want := []time.Duration{0, 200 * ms, 600 * ms, 1400 * ms, 3000 * ms, 6200 * ms, 12600 * ms, 25400 * ms, 40400 * ms}
 	if len(offs) != len(want) {
 		t.Fatalf("CTAR at %v, want %v", offs, want)
 	}
