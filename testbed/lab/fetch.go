@@ -104,6 +104,28 @@ func Fetch(ctx context.Context, opt FetchOptions) (Kernel, error) {
 	return loadKernel(dir, pkg, release)
 }
 
+// Cached returns the most recently fetched kernel in cacheDir (default
+// CacheDir()) without asking apt or the network; an error if there is none.
+func Cached(cacheDir string) (Kernel, error) {
+	if cacheDir == "" {
+		cacheDir = CacheDir()
+	}
+	latest := filepath.Join(cacheDir, "kernel", "latest")
+	b, err := os.ReadFile(latest)
+	if err != nil {
+		return Kernel{}, fmt.Errorf("lab: no kernel fetched yet (run: go run ./cmd/testbed lab fetch): %w", err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return Kernel{}, fmt.Errorf("lab: %s is malformed (%q)", latest, b)
+	}
+	dir := filepath.Join(cacheDir, "kernel", f[1])
+	if _, err := os.Stat(filepath.Join(dir, readyStamp)); err != nil {
+		return Kernel{}, fmt.Errorf("lab: cached kernel %s is incomplete: %w", f[1], err)
+	}
+	return loadKernel(dir, f[0], f[1])
+}
+
 // resolveKernel asks apt which kernel package linux-image-amd64 depends on,
 // running `apt-get update` once when the package lists do not know it.
 func resolveKernel(ctx context.Context, logw io.Writer) (pkg, release string, err error) {
