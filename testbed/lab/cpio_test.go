@@ -69,7 +69,7 @@ func TestCpioWriterRoundTrip(t *testing.T) {
 		data string
 	}{
 		{cpioHeader{Name: "bin", Mode: cpioDir | 0o755}, ""},
-		{cpioHeader{Name: "/bin/a", Mode: cpioReg | 0o755, Size: 1}, "x"},  // odd sizes exercise padding
+		{cpioHeader{Name: "/bin/a", Mode: cpioReg | 0o755, Size: 1}, "x"}, // odd sizes exercise padding
 		{cpioHeader{Name: "bin/bb", Mode: cpioReg | 0o644, Size: 6}, "hello\n"},
 		{cpioHeader{Name: "bin/sh", Mode: cpioSymlink | 0o777, Size: 7}, "busybox"},
 		{cpioHeader{Name: "dev/console", Mode: cpioChar | 0o600, RdevMajor: 5, RdevMinor: 1}, ""},
