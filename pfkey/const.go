@@ -371,7 +371,7 @@ const (
 	DirInbound  Direction = 1
 	DirOutbound Direction = 2
 	DirForward  Direction = 3 // Linux IPSEC_DIR_FWD (FreeBSD: IPSEC_DIR_BOTH)
-	DirInvalid  Direction = 4
+	DirInvalid  Direction = 4 // FreeBSD IPSEC_DIR_INVALID (Linux: 5)
 )
 
 // String returns the setkey name of the direction ("in", "out", "fwd").

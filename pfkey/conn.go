@@ -1,0 +1,264 @@
+//go:build linux || freebsd
+
+package pfkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// seqCounter gives every request of the process a distinct sequence
+// number, so that Conns of one process (same pid) never take each other's
+// replies.
+var seqCounter atomic.Uint32
+
+// NextSeq returns a fresh sequence number.
+func NextSeq() uint32 {
+	for {
+		if s := seqCounter.Add(1); s != 0 {
+			return s
+		}
+	}
+}
+
+// DefaultTimeout bounds requests whose context has no deadline.
+const DefaultTimeout = 10 * time.Second
+
+// Conn is a PF_KEYv2 socket. Its request methods are safe for concurrent
+// use; they run one at a time.
+type Conn struct {
+	d   *Dialect
+	f   *os.File
+	rc  syscall.RawConn
+	pid uint32
+
+	mu  sync.Mutex // serializes requests and the receive buffer
+	buf []byte
+	out []byte
+}
+
+// Open opens a key socket of the running system.
+func Open() (*Conn, error) {
+	fd, err := socket()
+	if err != nil {
+		return nil, fmt.Errorf("pfkey: socket(PF_KEY, SOCK_RAW, PF_KEY_V2): %w", err)
+	}
+	// Dumps of large tables arrive faster than they are read on FreeBSD;
+	// a large receive buffer avoids ENOBUFS. Best effort.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	f := os.NewFile(uintptr(fd), "pfkey")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pfkey: %w", err)
+	}
+	return &Conn{d: Native, f: f, rc: rc, pid: uint32(os.Getpid()), buf: make([]byte, MaxMessageLen)}, nil
+}
+
+// Close closes the socket.
+func (c *Conn) Close() error { return c.f.Close() }
+
+// Dialect returns the dialect the Conn speaks.
+func (c *Conn) Dialect() *Dialect { return c.d }
+
+// PID returns the sadb_msg_pid the Conn puts in its requests.
+func (c *Conn) PID() uint32 { return c.pid }
+
+// Send writes m, filling Seq and PID when they are zero. It does not wait
+// for a reply. The encoded bytes (which may hold keys) are wiped after the
+// write.
+func (c *Conn) Send(m *Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.send(m)
+}
+
+func (c *Conn) send(m *Message) error {
+	if m.Seq == 0 {
+		m.Seq = NextSeq()
+	}
+	if m.PID == 0 {
+		m.PID = c.pid
+	}
+	b, err := c.d.Append(c.out[:0], m)
+	c.out = b[:0]
+	defer clear(b)
+	if err != nil {
+		return err
+	}
+	var n int
+	var werr error
+	err = c.rc.Write(func(fd uintptr) bool {
+		n, werr = unix.Write(int(fd), b)
+		return werr != unix.EAGAIN
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return &Error{Type: m.Type, SAType: m.SAType, What: Describe(m), Errno: errno}
+		}
+		return fmt.Errorf("pfkey: write %v: %w", m.Type, err)
+	}
+	if n != len(b) {
+		return fmt.Errorf("pfkey: write %v: short write %d of %d bytes", m.Type, n, len(b))
+	}
+	return nil
+}
+
+// Receive returns the next message the socket receives, whatever it is
+// (replies, broadcasts, ACQUIRE, EXPIRE ...).
+func (c *Conn) Receive(ctx context.Context) (*Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	stop := c.watch(ctx)
+	defer stop()
+	return c.receive(ctx)
+}
+
+// watch makes reads fail when ctx is done, and applies its deadline.
+func (c *Conn) watch(ctx context.Context) func() {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(DefaultTimeout)
+	}
+	c.f.SetReadDeadline(dl)
+	cancel := context.AfterFunc(ctx, func() { c.f.SetReadDeadline(time.Unix(1, 0)) })
+	return func() { cancel() }
+}
+
+// receiveNoDeadline is for listeners: wait as long as ctx lives.
+func (c *Conn) watchForever(ctx context.Context) func() {
+	dl, _ := ctx.Deadline()
+	c.f.SetReadDeadline(dl)
+	cancel := context.AfterFunc(ctx, func() { c.f.SetReadDeadline(time.Unix(1, 0)) })
+	return func() { cancel() }
+}
+
+func (c *Conn) receive(ctx context.Context) (*Message, error) {
+	var n int
+	var rerr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		n, rerr = unix.Read(int(fd), c.buf)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("pfkey: receive: %w", ctx.Err())
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("pfkey: receive: %w", context.DeadlineExceeded)
+		}
+		return nil, fmt.Errorf("pfkey: receive: %w", err)
+	}
+	b := c.buf[:n]
+	defer clear(b)
+	m, err := c.d.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func isReply(req, m *Message) bool {
+	return m.Type == req.Type && m.Seq == req.Seq && m.PID == req.PID
+}
+
+// Do sends req and returns the kernel's reply, matched by type, sequence
+// number and pid. A reply with sadb_msg_errno set gives an *Error.
+func (c *Conn) Do(ctx context.Context, req *Message) (*Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	stop := c.watch(ctx)
+	defer stop()
+	if err := c.send(req); err != nil {
+		return nil, err
+	}
+	for {
+		m, err := c.receive(ctx)
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				// Someone else's message we cannot read; not ours
+				// unless it has our seq, which we cannot know.
+				continue
+			}
+			return nil, fmt.Errorf("%v %s: %w", req.Type, Describe(req), err)
+		}
+		if !isReply(req, m) {
+			m.Wipe()
+			continue
+		}
+		if err := replyError(req, m); err != nil {
+			m.Wipe()
+			return nil, err
+		}
+		return m, nil
+	}
+}
+
+// DoMulti sends a DUMP or X_SPDDUMP request and yields the parts of the
+// reply in order. Parts are recognized by type and pid; the kernel numbers
+// them down to 0, the last. An empty table (the kernel answers ENOENT)
+// yields nothing. Breaking out of the loop drains the rest of the dump.
+func (c *Conn) DoMulti(ctx context.Context, req *Message) iter.Seq2[*Message, error] {
+	return func(yield func(*Message, error) bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		stop := c.watch(ctx)
+		defer stop()
+		if err := c.send(req); err != nil {
+			yield(nil, err)
+			return
+		}
+		draining := false
+		for {
+			m, err := c.receive(ctx)
+			if err != nil {
+				var pe *ParseError
+				if errors.As(err, &pe) {
+					continue
+				}
+				if !draining {
+					yield(nil, fmt.Errorf("%v: %w", req.Type, err))
+				}
+				return
+			}
+			if m.Type != req.Type || m.PID != req.PID {
+				m.Wipe()
+				continue
+			}
+			if m.Errno != 0 {
+				// An error ends the dump; it carries the request's seq.
+				if m.Errno == uint8(unix.ENOENT) || draining {
+					return
+				}
+				yield(nil, replyError(req, m))
+				return
+			}
+			last := m.Seq == 0
+			if draining {
+				m.Wipe()
+			} else if !yield(m, nil) {
+				draining = true
+			}
+			if last {
+				return
+			}
+		}
+	}
+}
