@@ -176,7 +176,7 @@ func (p *parser) sainfo(kw token) {
 	if si.Lifetime == 0 {
 		si.Lifetime = 28800e9 // IPSECDOI_ATTR_SA_LD_SEC_DEFAULT
 	}
-	if si.Local.Kind != SAAnonymous && si.Remote.Kind != SAAnonymous {
+	if si.Local.Kind != SAAnonymous {
 		for _, o := range p.cfg.SAInfos {
 			if o.Local == si.Local && o.Remote == si.Remote && o.RemoteID == si.RemoteID && sameFrom(o.From, si.From) {
 				p.failAt(kw.pos, "duplicated sainfo: %s (first at %s)", si, o.Pos)
