@@ -59,6 +59,11 @@ type TimersConfig struct {
 	RetryMax        Duration `toml:"retry_max"`
 	RequestRate     int      `toml:"request_rate"`
 	SeqWindow       Duration `toml:"seq_window"`
+	// ModuleTimeout bounds a context module's PreInstall, Activate and
+	// Discard (Capture is bounded by max_transfer_time).
+	ModuleTimeout Duration `toml:"module_timeout"`
+	// GiveUp is how long the MN role retransmits a CTAR without answer.
+	GiveUp Duration `toml:"give_up"`
 }
 
 // SecurityConfig holds global security switches.
@@ -99,6 +104,9 @@ type ModuleConfig struct {
 	// KeyMaterial says this module's contexts carry keys (e.g. IPsec SAs):
 	// they go only over protected channels.
 	KeyMaterial bool `toml:"key_material"`
+	// SHM is this module's segment: default shm.name when there is one
+	// module, else shm.name + "-" + name.
+	SHM string `toml:"shm"`
 }
 
 // MobileConfig is the MN role's own settings.
@@ -217,6 +225,8 @@ func (v *validator) run() error {
 	setDur(&t.RequestRetry, "2s")
 	setDur(&t.RetryMax, "15s")
 	setDur(&t.SeqWindow, "7s")
+	setDur(&t.ModuleTimeout, "1s")
+	setDur(&t.GiveUp, "45s")
 	if t.RequestRate == 0 {
 		t.RequestRate = 10
 	}
@@ -325,7 +335,19 @@ func (v *validator) ar() error {
 		return v.fail("module", -1, "at least one [[module]] is needed on an AR")
 	}
 	fpts := map[int]string{}
-	for i, m := range c.Modules {
+	segs := map[string]string{}
+	for i := range c.Modules {
+		m := &c.Modules[i]
+		if m.SHM == "" && m.Name != "" {
+			m.SHM = c.SHM.Name
+			if len(c.Modules) > 1 {
+				m.SHM = c.SHM.Name + "-" + m.Name
+			}
+		}
+		if o, dup := segs[m.SHM]; dup {
+			return v.fail("module.shm", i, "segment %q already used by module %q (one context module per segment)", m.SHM, o)
+		}
+		segs[m.SHM] = m.Name
 		if m.Name == "" {
 			return v.fail("module.name", i, "missing")
 		}

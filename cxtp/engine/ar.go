@@ -60,6 +60,9 @@ type ARConfig struct {
 	RequestRate     int           // CT_REQUEST_RATE per peer (10/s)
 	SeqWindow       time.Duration // sequence-number reuse window (7 s)
 	MaxEntries      int           // MN entries held at once (4096)
+	// HandlerTimeout bounds PreInstall, Activate and Discard (1 s);
+	// Capture is bounded by MaxTransferTime.
+	HandlerTimeout time.Duration
 
 	Log *slog.Logger // default: discard
 }
@@ -108,6 +111,7 @@ func NewAR(cfg ARConfig) (*AR, error) {
 	def(&cfg.RequestRetry, cxtp.CTRequestRetry)
 	def(&cfg.RetryMax, cxtp.CTRetryMax)
 	def(&cfg.SeqWindow, cxtp.SeqReuseWindow)
+	def(&cfg.HandlerTimeout, time.Second)
 	if cfg.RequestRate <= 0 {
 		cfg.RequestRate = cxtp.CTRequestRate
 	}
@@ -278,11 +282,10 @@ func (a *AR) sendMNRaw(to netip.Addr, t cxtp.MsgType, b []byte) {
 	}
 }
 
-// callCtx bounds one handler call by CT_MAX_TRANSFER_TIME on the engine's
-// clock.
-func (a *AR) callCtx() (context.Context, func()) {
+// callCtx bounds one handler call by d on the engine's clock.
+func (a *AR) callCtx(d time.Duration) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := a.cfg.Clock.AfterFunc(a.cfg.MaxTransferTime, cancel)
+	t := a.cfg.Clock.AfterFunc(d, cancel)
 	return ctx, func() { t.Stop(); cancel() }
 }
 

@@ -246,7 +246,7 @@ func (a *AR) store(e *inEntry, cdbs []cxtp.CDB) {
 			a.cfg.Log.Warn("cxtp: no handler for FPT", "mn", e.prev, "fpt", uint16(f))
 			continue
 		}
-		ctx, done := a.callCtx()
+		ctx, done := a.callCtx(a.cfg.HandlerTimeout)
 		err = reg.Handler.PreInstall(ctx, e.mn(newAddrOf(e)), e.data[f])
 		done()
 		if err != nil {
@@ -310,7 +310,7 @@ func (a *AR) discard(e *inEntry, f cxtp.FPT) {
 	if !ok {
 		return
 	}
-	ctx, done := a.callCtx()
+	ctx, done := a.callCtx(a.cfg.HandlerTimeout)
 	reg.Handler.Discard(ctx, e.mn(netip.Addr{}))
 	done()
 }
@@ -338,7 +338,7 @@ func (a *AR) activate(e *inEntry, src netip.Addr, m *cxtp.CTAR) {
 			continue
 		}
 		reg, _ := a.cfg.Registry.Lookup(f)
-		ctx, done := a.callCtx()
+		ctx, done := a.callCtx(a.cfg.HandlerTimeout)
 		err := reg.Handler.Activate(ctx, e.mn(src))
 		done()
 		if err != nil {

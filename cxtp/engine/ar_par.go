@@ -112,7 +112,7 @@ func (a *AR) capture(mn, peer netip.Addr, fpts []cxtp.FPT) ([]cxtp.CDB, []cxtp.F
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusUndefinedError})
 			continue
 		}
-		ctx, done := a.callCtx()
+		ctx, done := a.callCtx(a.cfg.MaxTransferTime)
 		data, err := reg.Handler.Capture(ctx, MN{Prev: mn, PeerAR: peer})
 		done()
 		if err != nil {
