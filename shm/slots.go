@@ -6,6 +6,11 @@ import (
 	"syscall"
 )
 
+// testHookBeforePublish, set only by tests, runs after a writer filled the
+// uncommitted copy and before it publishes it: the crash tests use it to
+// tear the copy and die there.
+var testHookBeforePublish func(area []byte)
+
 func (s *Segment) ctlAt(id SlotID) *atomic.Uint64 { return u64at(s.mem, s.geo.slotOff(int(id))+sCtl) }
 
 func (s *Segment) record(id SlotID, c int) []byte {
@@ -65,6 +70,9 @@ func (s *Segment) Post(req Request) (SlotID, error) {
 		if err := encodeRecord(s.record(id, pub.copy), &r, s.geo.MaxData); err != nil {
 			p.CompareAndSwap(claimed.word(), claimed.next(StateFree, false).word())
 			return -1, fmt.Errorf("shm %s: post: %v", s.name, err)
+		}
+		if testHookBeforePublish != nil {
+			testHookBeforePublish(s.record(id, pub.copy))
 		}
 		if !p.CompareAndSwap(claimed.word(), pub.word()) {
 			return -1, fmt.Errorf("shm %s: post: slot %d was taken from this process while writing (recovered as dead?)", s.name, id)
@@ -183,6 +191,9 @@ func (s *Segment) Reply(id SlotID, st Status, data []byte) error {
 	}
 	if err := encodeRecord(s.record(id, pub.copy), &r, s.geo.MaxData); err != nil {
 		return fmt.Errorf("shm %s: complete slot %d: %v", s.name, id, err)
+	}
+	if testHookBeforePublish != nil {
+		testHookBeforePublish(s.record(id, pub.copy))
 	}
 	if !s.ctlAt(id).CompareAndSwap(w, pub.word()) {
 		return fmt.Errorf("shm %s: complete slot %d: taken from this process while writing (recovered as dead?)", s.name, id)
