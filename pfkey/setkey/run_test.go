@@ -189,7 +189,7 @@ func TestRunKernelErrors(t *testing.T) {
 	if !strings.HasPrefix(re.Errs[0].Error(), "e.conf:2:1: add: pfkey: SADB_ADD esp ::1->::2 spi 0x7: file exists") {
 		t.Errorf("first error: %v", re.Errs[0])
 	}
-	if !strings.HasPrefix(re.Errs[1].Error(), "e.conf:3:1: spddelete: pfkey: SADB_X_SPDDELETE")  {
+	if !strings.HasPrefix(re.Errs[1].Error(), "e.conf:3:1: spddelete: pfkey: SADB_X_SPDDELETE") {
 		t.Errorf("second error: %v", re.Errs[1])
 	}
 	if len(k.sad) != 2 {
