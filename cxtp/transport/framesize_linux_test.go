@@ -3,7 +3,9 @@ package transport
 import (
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +129,28 @@ collect:
 		if ip.HopLimit != 255 {
 			t.Errorf("frame %d: hop limit %d", i, ip.HopLimit)
 		}
+	}
+	checkWithDissector(t, out)
+}
+
+// checkWithDissector runs the project's Wireshark dissector over the
+// capture, when tshark is installed: both frames must decode as CXTP with
+// the kernel's ICMPv6 checksum verified.
+func checkWithDissector(t *testing.T, pcap string) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Log("tshark not installed: capture not checked with the dissector")
+		return
+	}
+	script, _ := filepath.Abs("../wireshark/cxtp.lua")
+	cmd := exec.Command("tshark", "-X", "lua_script:"+script, "-r", pcap, "-Y", "cxtp",
+		"-T", "fields", "-e", "frame.len", "-e", "cxtp.type", "-e", "cxtp_icmpv6.checksum.status")
+	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "106\t1\t1\n82\t2\t1" {
+		t.Errorf("dissector on the capture: %q, want CTAR 106 and CTAA 82 with good checksums", got)
 	}
 }
 

@@ -1,0 +1,323 @@
+package wireshark
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/ikectx/ikectx/cxtp"
+	"github.com/ikectx/ikectx/cxtp/transport"
+)
+
+var (
+	mnCoA  = netip.MustParseAddr("2001:db8:1::10")
+	pAR    = netip.MustParseAddr("2001:db8:1::1")
+	nAR    = netip.MustParseAddr("2001:db8:2::1")
+	nCoA   = netip.MustParseAddr("2001:db8:2::10")
+	mnCoA4 = netip.MustParseAddr("198.51.100.10")
+	pAR4   = netip.MustParseAddr("198.51.100.1")
+	nAR4   = netip.MustParseAddr("203.0.113.1")
+	macA   = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
+	macB   = net.HardwareAddr{0x02, 0, 0, 0, 0, 2}
+)
+
+type via int
+
+const (
+	viaICMPv6 via = iota
+	viaUDP
+	viaSCTP
+)
+
+// A sample is one frame of the capture and the tshark fields it must show
+// (field -> value as printed by -T fields; "" means the field must be
+// absent).
+type sample struct {
+	name     string
+	msg      cxtp.Message
+	raw      []byte // used instead of msg when set (malformed input)
+	via      via
+	src, dst netip.Addr
+	want     map[string]string
+}
+
+func samples() []sample {
+	key := bytes.Repeat([]byte{0x0b}, 20)
+	cdbs := []cxtp.CDB{
+		{FPT: cxtp.FPTIPsecSA, Data: []byte("sa-record")},
+		{FPT: cxtp.FPTIPsecSP, HasPresence: true, Presence: 0x5, Data: []byte("policy")},
+	}
+	ctar := &cxtp.CTAR{PrevCoA: mnCoA, PrevAR: pAR, Seq: 77, FPTs: nil}
+	ctar.Token = cxtp.Token(key, mnCoA, 77, nil)
+	return []sample{
+		{"CTAR", ctar, nil, viaICMPv6, nCoA, nAR, map[string]string{
+			"cxtp.type": "1", "cxtp.version": "1", "cxtp.length": "44", "cxtp.flags.v": "0",
+			"cxtp.prev_coa": "2001:db8:1::10", "cxtp.prev_ar": "2001:db8:1::1", "cxtp.seq": "77",
+			"cxtp.token": hexs(ctar.Token[:]), "cxtp.req_fpt": "", "frame.len": "106"}},
+		{"CTAR with FPTs", &cxtp.CTAR{PrevCoA: mnCoA, PrevAR: pAR, Seq: 78, Token: [4]byte{1, 2, 3, 4}, FPTs: []cxtp.FPT{0x8001, 0x8003}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
+			"cxtp.type": "1", "cxtp.length": "48", "cxtp.req_fpt": "0x8001,0x8003", "cxtp.token": "01020304"}},
+		{"CTAR IPv4 form", &cxtp.CTAR{PrevCoA: mnCoA4, PrevAR: pAR4, Seq: 5, Token: [4]byte{9, 9, 9, 9}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
+			"cxtp.type": "1", "cxtp.flags.v": "1", "cxtp.length": "20", "cxtp.prev_coa4": "198.51.100.10", "cxtp.prev_ar4": "198.51.100.1", "cxtp.seq": "5"}},
+		{"CTAA", &cxtp.CTAA{PrevCoA: mnCoA}, nil, viaICMPv6, nAR, nCoA, map[string]string{
+			"cxtp.type": "2", "cxtp.length": "20", "cxtp.prev_coa": "2001:db8:1::10", "cxtp.status.fpt": "", "frame.len": "82"}},
+		{"CTAA with failure", &cxtp.CTAA{PrevCoA: mnCoA, Failures: []cxtp.FPTStatus{{FPT: 0x8003, Status: cxtp.StatusUnsupportedFPT}}}, nil, viaICMPv6, nAR, nCoA, map[string]string{
+			"cxtp.type": "2", "cxtp.status.fpt": "0x8003", "cxtp.status.code": "0x82"}},
+		{"CTD", &cxtp.CTD{Ack: true, ElapsedTime: 12, PrevCoA: mnCoA, CDBs: cdbs}, nil, viaUDP, pAR, nAR, map[string]string{
+			"cxtp.type": "3", "cxtp.flags.a": "1", "cxtp.elapsed": "12", "cxtp.prev_coa": "2001:db8:1::10",
+			"cxtp.cdb.fpt": "0x8001,0x8002", "cxtp.cdb.len": "2,2", "cxtp.cdb.p": "0,1", "cxtp.cdb.presence": "0x00000005",
+			"cxtp.cdb.data": hexs([]byte("sa-record\x00\x00\x00")) + "," + hexs([]byte("policy\x00\x00"))}},
+		{"PCTD", &cxtp.PCTD{Ack: true, ElapsedTime: 0, PrevCoA: mnCoA, Algorithm: cxtp.AlgHMACSHA1, Key: key, CDBs: cdbs[:1]}, nil, viaUDP, pAR, nAR, map[string]string{
+			"cxtp.type": "4", "cxtp.flags.a": "1", "cxtp.alg": "1", "cxtp.key_len": "20", "cxtp.key": "",
+			"cxtp.key_pad": "0000", "cxtp.cdb.fpt": "0x8001"}},
+		{"CTDR success", &cxtp.CTDR{Success: true, PrevCoA: mnCoA}, nil, viaUDP, nAR, pAR, map[string]string{
+			"cxtp.type": "5", "cxtp.flags.s": "1", "cxtp.status.fpt": ""}},
+		{"CTDR statuses", &cxtp.CTDR{PrevCoA: mnCoA, Status: []cxtp.FPTStatus{{FPT: 0x8001, Status: cxtp.StatusSuccess}, {FPT: 0x8002, Status: cxtp.StatusAuthFailed}}}, nil, viaUDP, nAR, pAR, map[string]string{
+			"cxtp.type": "5", "cxtp.flags.s": "0", "cxtp.status.fpt": "0x8001,0x8002", "cxtp.status.code": "0x00,0x81"}},
+		{"CTC", &cxtp.CTC{PrevCoA: mnCoA}, nil, viaUDP, nAR, pAR, map[string]string{
+			"cxtp.type": "6", "cxtp.length": "20", "cxtp.prev_coa": "2001:db8:1::10"}},
+		{"CT-Req", &cxtp.CTReq{PrevCoA: mnCoA, Seq: 77, Token: ctar.Token, FPTs: []cxtp.FPT{0x8001}}, nil, viaUDP, nAR, pAR, map[string]string{
+			"cxtp.type": "7", "cxtp.seq": "77", "cxtp.token": hexs(ctar.Token[:]), "cxtp.req_fpt": "0x8001", "cxtp.prev_ar": ""}},
+		{"CTD IPv4 over UDP/IPv4", &cxtp.CTD{ElapsedTime: 3, PrevCoA: mnCoA4, CDBs: cdbs[:1]}, nil, viaUDP, pAR4, nAR4, map[string]string{
+			"cxtp.type": "3", "cxtp.flags.v": "1", "cxtp.flags.a": "0", "cxtp.prev_coa4": "198.51.100.10", "cxtp.elapsed": "3"}},
+		{"CT-Req IPv4", &cxtp.CTReq{PrevCoA: mnCoA4, Seq: 1}, nil, viaUDP, nAR4, pAR4, map[string]string{
+			"cxtp.type": "7", "cxtp.flags.v": "1", "cxtp.prev_coa4": "198.51.100.10"}},
+		{"CTC IPv4", &cxtp.CTC{PrevCoA: mnCoA4}, nil, viaUDP, nAR4, pAR4, map[string]string{
+			"cxtp.type": "6", "cxtp.length": "8", "cxtp.prev_coa4": "198.51.100.10"}},
+		{"PCTD over SCTP", &cxtp.PCTD{PrevCoA: mnCoA, Algorithm: cxtp.AlgHMACSHA1, Key: key[:16], CDBs: cdbs}, nil, viaSCTP, pAR, nAR, map[string]string{
+			"cxtp.type": "4", "cxtp.key_len": "16", "cxtp.cdb.fpt": "0x8001,0x8002", "sctp.dstport": "5091"}},
+		{"truncated CTAR", nil, []byte{0x21, 0x00, 0x00, 0x2c, 0x20, 0x01}, viaICMPv6, nCoA, nAR, map[string]string{
+			"cxtp.type": "1", "_ws.expert.message": "length field 44, message 6 octets"}},
+	}
+}
+
+func hexs(b []byte) string {
+	const h = "0123456789abcdef"
+	var s strings.Builder
+	for _, c := range b {
+		s.WriteByte(h[c>>4])
+		s.WriteByte(h[c&15])
+	}
+	return s.String()
+}
+
+// frameFor serializes one Ethernet frame with gopacket.
+func frameFor(t *testing.T, s sample) []byte {
+	t.Helper()
+	payload := s.raw
+	if payload == nil {
+		var err error
+		if payload, err = cxtp.Marshal(s.msg); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	eth := &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv6}
+	var net gopacket.NetworkLayer
+	var ls []gopacket.SerializableLayer
+	if s.src.Is4() {
+		eth.EthernetType = layers.EthernetTypeIPv4
+		ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: s.src.AsSlice(), DstIP: s.dst.AsSlice()}
+		net = ip
+		ls = append(ls, eth, ip)
+	} else {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: s.src.AsSlice(), DstIP: s.dst.AsSlice()}
+		net = ip
+		ls = append(ls, eth, ip)
+	}
+	setProto := func(p layers.IPProtocol) {
+		switch ip := net.(type) {
+		case *layers.IPv4:
+			ip.Protocol = p
+		case *layers.IPv6:
+			ip.NextHeader = p
+		}
+	}
+	switch s.via {
+	case viaICMPv6:
+		setProto(layers.IPProtocolICMPv6)
+		net.(*layers.IPv6).HopLimit = 255
+		ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(cxtp.ICMPv6Type, cxtp.ICMPv6Code)}
+		ic.SetNetworkLayerForChecksum(net)
+		// ICMPv6 payload: subtype, 3 reserved octets, the CXTP message.
+		body := transport.AppendICMPv6(nil, payload)[4:]
+		ls = append(ls, ic, gopacket.Payload(body))
+	case viaUDP:
+		setProto(layers.IPProtocolUDP)
+		u := &layers.UDP{SrcPort: cxtp.Port, DstPort: cxtp.Port}
+		u.SetNetworkLayerForChecksum(net)
+		ls = append(ls, u, gopacket.Payload(payload))
+	case viaSCTP:
+		setProto(layers.IPProtocolSCTP)
+		sc := &layers.SCTP{SrcPort: cxtp.Port, DstPort: cxtp.Port, VerificationTag: 0x01020304}
+		data := &layers.SCTPData{
+			SCTPChunk: layers.SCTPChunk{Type: layers.SCTPChunkTypeData},
+			Unordered: true, BeginFragment: true, EndFragment: true,
+			TSN: 1,
+		}
+		ls = append(ls, sc, data, gopacket.Payload(payload))
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		t.Fatalf("%s: serialize: %v", s.name, err)
+	}
+	return buf.Bytes()
+}
+
+func writeCapture(t *testing.T, path string, ss []sample) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2008, 8, 22, 12, 0, 0, 0, time.UTC)
+	for i, s := range ss {
+		b := frameFor(t, s)
+		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(b), Length: len(b)}
+		if err := w.WritePacket(ci, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var fieldNames = []string{
+	"frame.len", "_ws.col.Protocol", "_ws.col.Info", "sctp.dstport",
+	"cxtp.version", "cxtp.type", "cxtp.flags.v", "cxtp.flags.a", "cxtp.flags.s", "cxtp.length",
+	"cxtp.prev_coa", "cxtp.prev_coa4", "cxtp.prev_ar", "cxtp.prev_ar4", "cxtp.seq", "cxtp.token",
+	"cxtp.req_fpt", "cxtp.elapsed", "cxtp.alg", "cxtp.key_len", "cxtp.key", "cxtp.key_pad",
+	"cxtp.status.fpt", "cxtp.status.code", "cxtp.cdb.fpt", "cxtp.cdb.len", "cxtp.cdb.p",
+	"cxtp.cdb.presence", "cxtp.cdb.data", "_ws.expert.message",
+	"cxtp_icmpv6.type", "cxtp_icmpv6.subtype", "cxtp_icmpv6.checksum.status",
+}
+
+func tshark(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("tshark", args...)
+	// No personal configuration: the test must not depend on the user's
+	// Wireshark profile.
+	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "Lua") || strings.Contains(stderr.String(), "lua") {
+		t.Fatalf("tshark reported a Lua problem:\n%s", stderr.String())
+	}
+	return string(out)
+}
+
+func requireTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+}
+
+// TestDissectorAllMessages writes a capture with every CXTP message type
+// (both address families, ICMPv6, UDP and SCTP) and checks the fields
+// Debian's tshark decodes with cxtp.lua.
+func TestDissectorAllMessages(t *testing.T) {
+	requireTshark(t)
+	ss := samples()
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "cxtp-all.pcap")
+	if p := os.Getenv("CXTP_DISSECTOR_PCAP_OUT"); p != "" {
+		pcap = p
+	}
+	writeCapture(t, pcap, ss)
+	script, _ := filepath.Abs("cxtp.lua")
+
+	args := []string{"-X", "lua_script:" + script, "-r", pcap, "-T", "fields",
+		"-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"}
+	for _, f := range fieldNames {
+		args = append(args, "-e", f)
+	}
+	out := strings.TrimRight(tshark(t, args...), "\n")
+	rows := strings.Split(out, "\n")
+	if len(rows) != len(ss) {
+		t.Fatalf("tshark printed %d rows for %d frames:\n%s", len(rows), len(ss), out)
+	}
+	seen := map[string]bool{}
+	for i, s := range ss {
+		cols := strings.Split(rows[i], "|")
+		if len(cols) != len(fieldNames) {
+			t.Fatalf("%s: %d columns: %q", s.name, len(cols), rows[i])
+		}
+		got := map[string]string{}
+		for j, f := range fieldNames {
+			got[f] = cols[j]
+		}
+		if got["_ws.col.Protocol"] != "CXTP" {
+			t.Errorf("%s: protocol column %q", s.name, got["_ws.col.Protocol"])
+		}
+		for f, w := range s.want {
+			if got[f] != w {
+				t.Errorf("%s: %s = %q, want %q (info %q)", s.name, f, got[f], w, got["_ws.col.Info"])
+			}
+		}
+		if s.via == viaICMPv6 && (got["cxtp_icmpv6.type"] != "150" || got["cxtp_icmpv6.subtype"] != "1" || got["cxtp_icmpv6.checksum.status"] != "1") {
+			t.Errorf("%s: ICMPv6 header type %q subtype %q checksum status %q", s.name,
+				got["cxtp_icmpv6.type"], got["cxtp_icmpv6.subtype"], got["cxtp_icmpv6.checksum.status"])
+		}
+		if s.raw == nil && got["_ws.expert.message"] != "" {
+			t.Errorf("%s: expert info %q on a valid message", s.name, got["_ws.expert.message"])
+		}
+		seen[got["cxtp.type"]] = true
+	}
+	for ty := 1; ty <= 7; ty++ {
+		if !seen[string(rune('0'+ty))] {
+			t.Errorf("message type %d not decoded", ty)
+		}
+	}
+
+	// The PCTD key is hidden unless asked for.
+	keyArgs := []string{"-X", "lua_script:" + script, "-r", pcap, "-o", "cxtp.show_key:TRUE",
+		"-Y", "cxtp.type == 4 && udp", "-T", "fields", "-e", "cxtp.key"}
+	if k := strings.TrimSpace(tshark(t, keyArgs...)); k != strings.Repeat("0b", 20) {
+		t.Errorf("with cxtp.show_key the key is %q", k)
+	}
+	verbose := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-V", "-Y", "cxtp.type == 4 && udp")
+	if strings.Contains(verbose, strings.Repeat("0b", 8)) || !strings.Contains(verbose, "Key: 20 octets (hidden") {
+		t.Errorf("verbose output shows key bytes or no hidden-key line:\n%s", verbose)
+	}
+	if !strings.Contains(verbose, "Context Transfer Protocol, PCTD") || !strings.Contains(verbose, "Context Data Block 0: FPT 0x8001") {
+		t.Errorf("verbose tree lacks the CXTP/CDB lines:\n%s", verbose)
+	}
+}
+
+// TestDissectorDoesNotBreakICMPv6 checks that other ICMPv6 messages still
+// decode as before with the wrapper installed.
+func TestDissectorDoesNotBreakICMPv6(t *testing.T) {
+	requireTshark(t)
+	pcap := filepath.Join(t.TempDir(), "echo.pcap")
+	f, _ := os.Create(pcap)
+	w := pcapgo.NewWriter(f)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolICMPv6, SrcIP: nCoA.AsSlice(), DstIP: nAR.AsSlice()}
+	ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeEchoRequest, 0)}
+	ic.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		&layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv6}, ip, ic,
+		&layers.ICMPv6Echo{Identifier: 1, SeqNumber: 2}, gopacket.Payload("ping"))
+	w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
+	f.Close()
+	script, _ := filepath.Abs("cxtp.lua")
+	out := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-T", "fields", "-e", "icmpv6.type", "-e", "icmpv6.echo.sequence_number", "-e", "cxtp.type")
+	if strings.TrimSpace(out) != "128\t2\t" && strings.TrimRight(out, "\n") != "128\t2\t" {
+		t.Fatalf("echo request decodes as %q", out)
+	}
+}
