@@ -21,9 +21,15 @@ func (p Pos) String() string {
 type Error struct {
 	Pos Pos
 	Msg string
+	// Err is the underlying cause, if any (a *pfkey.Error for statements
+	// the kernel refused, so errors.Is(err, unix.EEXIST) works).
+	Err error
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 func errorf(p Pos, format string, args ...any) *Error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}

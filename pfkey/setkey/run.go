@@ -29,6 +29,15 @@ type RunOptions struct {
 	Format *Formatter
 }
 
+// Unwrap returns the errors of the refused statements.
+func (e *RunError) Unwrap() []error {
+	out := make([]error, len(e.Errs))
+	for i, x := range e.Errs {
+		out[i] = x
+	}
+	return out
+}
+
 // RunError lists the statements the kernel refused. Run goes on after a
 // refused statement, as setkey does, and returns a *RunError at the end.
 type RunError struct {
@@ -71,7 +80,7 @@ func Run(ctx context.Context, k Kernel, sc *Script, o RunOptions) error {
 		if err := runOp(ctx, k, op, out, f, o.Verbose); err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
-				e = errorf(op.Stmt.Position(), "%s: %v", op.Stmt.Command(), err)
+				e = &Error{Pos: op.Stmt.Position(), Msg: fmt.Sprintf("%s: %v", op.Stmt.Command(), err), Err: err}
 			}
 			failed = append(failed, e)
 			if ctx.Err() != nil {

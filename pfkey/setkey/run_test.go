@@ -189,8 +189,11 @@ func TestRunKernelErrors(t *testing.T) {
 	if !strings.HasPrefix(re.Errs[0].Error(), "e.conf:2:1: add: pfkey: SADB_ADD esp ::1->::2 spi 0x7: file exists") {
 		t.Errorf("first error: %v", re.Errs[0])
 	}
-	if !strings.HasPrefix(re.Errs[1].Error(), "e.conf:3:1: spddelete: pfkey: SADB_X_SPDDELETE") {
+	if !strings.HasPrefix(re.Errs[1].Error(), "e.conf:3:1: spddelete: pfkey: SADB_X_SPDDELETE") || !errors.Is(re.Errs[1], syscall.ENOENT) {
 		t.Errorf("second error: %v", re.Errs[1])
+	}
+	if !errors.Is(err, syscall.EEXIST) {
+		t.Errorf("the run error does not unwrap to EEXIST")
 	}
 	if len(k.sad) != 2 {
 		t.Errorf("%d SAs after the errors, want 2", len(k.sad))
