@@ -4,5 +4,4 @@ package main
 
 import "github.com/ikectx/ikectx/pfkey"
 
-
 func openKernel() (*pfkey.Conn, error) { return pfkey.Open() }

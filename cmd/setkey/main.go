@@ -35,7 +35,7 @@ const usage = `usage: setkey [-nv] [-T linux|freebsd] -c
 
 type options struct {
 	check, verbose, policy, dump, flush, stdin, all bool
-	file, dialect                                string
+	file, dialect                                   string
 }
 
 // parseArgs reads setkey's getopt-style flags ("-DP", "-ffile", "-f file").
