@@ -49,6 +49,10 @@ type Packet struct {
 	HopLimit int            // IPv6 hop limit of the packet, -1 if unknown
 	IfIndex  int            // receiving interface, 0 if unknown
 	Via      Kind
+	// Unordered is set for an SCTP message delivered unordered
+	// (SCTP_UNORDERED in its SCTP_RCVINFO); Stream is its SCTP stream.
+	Unordered bool
+	Stream    uint16
 }
 
 // Conn is what the engines send and receive CXTP messages through.
