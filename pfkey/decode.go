@@ -268,7 +268,7 @@ func (d *Dialect) decodeExt(m *Message, k extKind, e []byte) error {
 		if err := wantLen(e, spiRangeLen); err != nil {
 			return err
 		}
-		m.SPIRange = &SPIRange{Min: d.getSPIRange(e[4:]), Max: d.getSPIRange(e[8:]), Reserved: bo.Uint32(e[12:])}
+		m.SPIRange = &SPIRange{Min: bo.Uint32(e[4:]), Max: bo.Uint32(e[8:]), Reserved: bo.Uint32(e[12:])}
 	case kindKMPrivate:
 		if err := minLen(e, kmPrivateHdrLen); err != nil {
 			return err
@@ -370,13 +370,6 @@ func (d *Dialect) decodeExt(m *Message, k extKind, e []byte) error {
 		return errors.New("no decoder")
 	}
 	return nil
-}
-
-func (d *Dialect) getSPIRange(b []byte) uint32 {
-	if d.SPIRangeNetworkOrder {
-		return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	}
-	return d.ByteOrder.Uint32(b)
 }
 
 // padding checks that what follows the last sockaddr is less than 8 bytes.

@@ -7,8 +7,7 @@ import (
 // A Dialect holds everything in which the PF_KEYv2 encodings of two
 // systems differ: the PF_KEY and address family numbers, the sockaddr layout
 // (BSD sa_len), the size of sadb_x_ipsecrequest and the width of its reqid,
-// the extension numbers above 23, the byte order of the SPI range, and the
-// algorithm numbers. The codec takes a Dialect, so both systems' encodings
+// the extension numbers above 23, and the algorithm numbers. The codec takes a Dialect, so both systems' encodings
 // can be produced and checked on any machine; Native is the running system's.
 //
 // Dialects are values that must not be modified after use; derive a new one
@@ -26,9 +25,6 @@ type Dialect struct {
 	// IPSecRequestLen is sizeof(struct sadb_x_ipsecrequest): 8 on FreeBSD
 	// (16-bit reqid), 16 on Linux (32-bit reqid).
 	IPSecRequestLen int
-	// SPIRangeNetworkOrder is true where the kernel reads
-	// sadb_spirange_min/max in network byte order (Linux).
-	SPIRangeNetworkOrder bool
 	// ByteOrder is the host byte order of the kernel that reads the
 	// messages; PF_KEY integers other than SPIs and ports are in host order.
 	ByteOrder binary.ByteOrder
@@ -126,14 +122,13 @@ func mergeExts[V any](base map[ExtType]V, extra map[ExtType]V) map[ExtType]V {
 // Linux is the dialect of Linux's af_key (include/uapi/linux/pfkeyv2.h and
 // linux/ipsec.h) in native byte order.
 var Linux = newDialect(Dialect{
-	Name:                 "linux",
-	PFKey:                15,
-	AFInet:               2,
-	AFInet6:              10,
-	SockaddrLen:          false,
-	IPSecRequestLen:      16,
-	SPIRangeNetworkOrder: true,
-	ByteOrder:            binary.NativeEndian,
+	Name:            "linux",
+	PFKey:           15,
+	AFInet:          2,
+	AFInet6:         10,
+	SockaddrLen:     false,
+	IPSecRequestLen: 16,
+	ByteOrder:       binary.NativeEndian,
 	exts: mergeExts(commonExts, map[ExtType]extKind{
 		ExtLinuxSecCtx: kindSecCtx, ExtLinuxKMAddress: kindKMAddress, ExtLinuxFilter: kindFilter,
 	}),
@@ -149,14 +144,13 @@ var Linux = newDialect(Dialect{
 // FreeBSD is the dialect of FreeBSD's key socket (sys/net/pfkeyv2.h and
 // netipsec/ipsec.h) in native byte order.
 var FreeBSD = newDialect(Dialect{
-	Name:                 "freebsd",
-	PFKey:                27,
-	AFInet:               2,
-	AFInet6:              28,
-	SockaddrLen:          true,
-	IPSecRequestLen:      8,
-	SPIRangeNetworkOrder: false,
-	ByteOrder:            binary.NativeEndian,
+	Name:            "freebsd",
+	PFKey:           27,
+	AFInet:          2,
+	AFInet6:         28,
+	SockaddrLen:     true,
+	IPSecRequestLen: 8,
+	ByteOrder:       binary.NativeEndian,
 	exts: mergeExts(commonExts, map[ExtType]extKind{
 		ExtFreeBSDNATTOAR: kindNATTOAR, ExtFreeBSDNATTFrag: kindNATTFrag,
 		ExtFreeBSDSAReplay: kindSAReplay, ExtFreeBSDNewAddressSrc: kindNewAddressSrc,

@@ -351,8 +351,8 @@ func (d *Dialect) appendExt(b []byte, t ExtType, k extKind, m *Message) ([]byte,
 		r := m.SPIRange
 		b = d.appendExtHeader(b, t, spiRangeLen)
 		b, o := grow(b, spiRangeLen-extHeaderLen)
-		d.putSPIRange(b[o:], r.Min)
-		d.putSPIRange(b[o+4:], r.Max)
+		bo.PutUint32(b[o:], r.Min)
+		bo.PutUint32(b[o+4:], r.Max)
 		bo.PutUint32(b[o+8:], r.Reserved)
 		return b, nil
 	case kindKMPrivate:
@@ -452,14 +452,6 @@ func (d *Dialect) appendExt(b []byte, t ExtType, k extKind, m *Message) ([]byte,
 		return b, nil
 	}
 	return b, fmt.Errorf("no encoder")
-}
-
-func (d *Dialect) putSPIRange(b []byte, v uint32) {
-	if d.SPIRangeNetworkOrder {
-		b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
-		return
-	}
-	d.ByteOrder.PutUint32(b, v)
 }
 
 func (d *Dialect) appendAddress(b []byte, t ExtType, a *Address) ([]byte, error) {

@@ -203,8 +203,9 @@ type Alg struct {
 	Reserved uint16
 }
 
-// SPIRange is sadb_spirange, for GETSPI. Min and Max are numbers; the
-// codec writes them in the dialect's byte order for this field.
+// SPIRange is sadb_spirange, for GETSPI. Unlike sadb_sa_spi, Min and Max
+// are in host byte order on the wire (both kernels; checked on Linux 6.1
+// in the lab, where af_key reads them without ntohl).
 type SPIRange struct {
 	Min, Max uint32
 	Reserved uint32
