@@ -16,50 +16,97 @@ import (
 
 // mnDaemon is the MN role: the MN engine over ICMPv6, driven by the
 // control socket (the testbed or a mobility daemon says when the MN moves).
+//
+// CXTP messages must leave from the right care-of address (the pAR tells a
+// handover request from an activation by it), so the MN keeps one ICMPv6
+// socket bound to each address it sends from.
 type mnDaemon struct {
-	cfg  *Config
-	eng  *engine.MNEngine
-	conn transport.Conn
+	cfg *Config
+	eng *engine.MNEngine
+	log *slog.Logger
+	ctx context.Context
+	wg  sync.WaitGroup
 
 	mu    sync.Mutex
 	cur   netip.Addr // current care-of address
 	curAR netip.Addr // current access router
+	src   map[netip.Addr]netip.Addr      // AR -> the address to send to it from
+	conns map[netip.Addr]transport.Conn // bound per local address
 }
 
 func (d *mnDaemon) Send(ar netip.Addr, b []byte) error {
-	return d.conn.WriteTo(b, netip.AddrPortFrom(ar, 0))
-}
-
-func runMN(ctx context.Context, c *Config, log *slog.Logger) error {
-	conn, err := transport.ListenICMPv6(netip.Addr{}) // any address: the CoA changes
+	d.mu.Lock()
+	from, ok := d.src[ar]
+	if !ok {
+		from = d.cur
+	}
+	d.mu.Unlock()
+	c, err := d.conn(from)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	d := &mnDaemon{cfg: c, conn: conn, cur: c.Address, curAR: c.Mobile.AR}
+	return c.WriteTo(b, netip.AddrPortFrom(ar, 0))
+}
+
+// conn returns (opening) the socket bound to a local address.
+func (d *mnDaemon) conn(a netip.Addr) (transport.Conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c := d.conns[a]; c != nil {
+		return c, nil
+	}
+	c, err := transport.ListenICMPv6(a)
+	if err != nil {
+		return nil, err
+	}
+	d.conns[a] = c
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		for {
+			p, err := c.ReadFrom(d.ctx)
+			if err != nil {
+				if d.ctx.Err() != nil || errors.Is(err, transport.ErrClosed) {
+					return
+				}
+				d.log.Warn("cxtp: receive", "local", a, "err", err)
+				continue
+			}
+			d.eng.HandleAR(p.From.Addr(), p.Data)
+		}
+	}()
+	return c, nil
+}
+
+func runMN(ctx context.Context, c *Config, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := &mnDaemon{cfg: c, log: log, ctx: ctx, cur: c.Address, curAR: c.Mobile.AR,
+		src: map[netip.Addr]netip.Addr{}, conns: map[netip.Addr]transport.Conn{}}
+	var err error
 	d.eng, err = engine.NewMN(engine.MNConfig{Key: c.Mobile.Key, Net: d,
 		FirstRetry: c.Timers.MaxTransferTime.D(), RetryMax: c.Timers.RetryMax.D(),
 		GiveUp: c.Timers.GiveUp.D(), SeqWindow: c.Timers.SeqWindow.D(), Log: log})
 	if err != nil {
 		return err
 	}
+	if _, err := d.conn(c.Address); err != nil {
+		return err
+	}
 	ctl, err := listenControl(c.Control, d.command, log)
 	if err != nil {
 		return err
 	}
-	defer ctl.Close()
 	log.Info("cxtpd: serving", "role", "mn", "address", c.Address, "ar", c.Mobile.AR)
-	for {
-		p, err := conn.ReadFrom(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, transport.ErrClosed) {
-				return nil
-			}
-			log.Warn("cxtp: receive", "err", err)
-			continue
-		}
-		d.eng.HandleAR(p.From.Addr(), p.Data)
+	<-ctx.Done()
+	ctl.Close()
+	d.mu.Lock()
+	for _, c := range d.conns {
+		c.Close()
 	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	return nil
 }
 
 func (d *mnDaemon) fpts() []cxtp.FPT {
@@ -82,14 +129,24 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 	d.mu.Unlock()
 	switch args[0] {
 	case "status":
-		s := d.conn.Stats()
-		return fmt.Sprintf("role mn\naddress %s\nar %s\n%stransport icmpv6 sent %d received %d dropped-hoplimit %d dropped-malformed %d\n",
-			cur, curAR, d.eng.Metrics().String(), s.Sent, s.Received, s.DroppedHopLimit, s.DroppedMalformed), nil
+		var b strings.Builder
+		fmt.Fprintf(&b, "role mn\naddress %s\nar %s\n%s", cur, curAR, d.eng.Metrics().String())
+		d.mu.Lock()
+		for a, c := range d.conns {
+			s := c.Stats()
+			fmt.Fprintf(&b, "transport icmpv6 %s sent %d received %d dropped-hoplimit %d dropped-malformed %d\n",
+				a, s.Sent, s.Received, s.DroppedHopLimit, s.DroppedMalformed)
+		}
+		d.mu.Unlock()
+		return b.String(), nil
 	case "handover":
 		nar, err := addr(1)
 		if err != nil {
 			return "", err
 		}
+		d.mu.Lock()
+		d.src[curAR] = cur
+		d.mu.Unlock()
 		return d.wait(ctx, func(done func(engine.Result)) error {
 			return d.eng.Handover(curAR, nar, cur, d.fpts(), done)
 		})
@@ -102,6 +159,12 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if _, err := d.conn(newAddr); err != nil {
+			return "", fmt.Errorf("attach: new address %s: %w", newAddr, err)
+		}
+		d.mu.Lock()
+		d.src[nar] = newAddr
+		d.mu.Unlock()
 		out, err := d.wait(ctx, func(done func(engine.Result)) error {
 			return d.eng.Attach(nar, curAR, cur, d.fpts(), done)
 		})

@@ -231,15 +231,29 @@ func (a *AR) HandleMN(from netip.Addr, b []byte) {
 	a.onCTAR(from, ctar)
 }
 
+// classify names why a message did not decode: shorter than its header or
+// its Length field (truncated), longer than its Length field or than any
+// CXTP message (oversized), or anything else (malformed).
+func classify(b []byte, err error) string {
+	if len(b) > cxtp.MaxMessageLen || errors.Is(err, cxtp.ErrTooLong) {
+		return ReasonOversized
+	}
+	if len(b) < cxtp.HeaderLen || errors.Is(err, cxtp.ErrTruncated) {
+		return ReasonTruncated
+	}
+	switch declared := int(b[2])<<8 | int(b[3]); {
+	case declared > len(b):
+		return ReasonTruncated
+	case declared < len(b):
+		return ReasonOversized
+	}
+	return ReasonMalformed
+}
+
 func (a *AR) parse(from netip.Addr, b []byte) (cxtp.Message, bool) {
 	m, err := cxtp.Parse(b)
 	if err != nil {
-		reason := ReasonMalformed
-		if errors.Is(err, cxtp.ErrTruncated) || (len(b) >= cxtp.HeaderLen && int(b[2])<<8|int(b[3]) > len(b)) {
-			reason = ReasonTruncated
-		} else if errors.Is(err, cxtp.ErrTooLong) {
-			reason = ReasonOversized
-		}
+		reason := classify(b, err)
 		a.drop(reason, "from", from, "err", err)
 		return nil, false
 	}

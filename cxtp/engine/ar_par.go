@@ -16,6 +16,10 @@ type outEntry struct {
 	seqs   seqWindow
 	done   bool // CTDR received or cancelled
 	result []cxtp.FPTStatus
+	// predictive is set while a PCTD is outstanding; captured holds the
+	// capture failures reported to the MN, for its retransmissions.
+	predictive bool
+	captured   []cxtp.FPTStatus
 	timer  Timer
 }
 
@@ -85,6 +89,7 @@ func (a *AR) trigger(mn, nar netip.Addr, fpts []cxtp.FPT) ([]cxtp.FPTStatus, err
 	cdbs, failures := a.capture(mn, peer, fpts)
 	o := a.outFor(mn)
 	o.nar, o.sentAt, o.done, o.result = peer, a.cfg.Clock.Now(), false, nil
+	o.predictive, o.captured = true, failures
 	a.sendAR(peer, &cxtp.PCTD{Ack: true, PrevCoA: mn, Algorithm: cxtp.AlgHMACSHA1, Key: key, CDBs: cdbs})
 	a.cfg.Log.Info("cxtp: predictive transfer sent", "mn", mn, "nar", peer, "cdbs", len(cdbs), "failed", len(failures))
 	return failures, nil
@@ -144,6 +149,14 @@ func (a *AR) onTriggerCTAR(src netip.Addr, m *cxtp.CTAR) {
 		a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: allFailed(m.FPTs, a.cfg.Registry.FPTs(), cxtp.StatusAuthFailed)})
 		return
 	}
+	if nar, ok := a.peers[m.PrevAR]; ok && o.predictive && !o.done && o.nar == nar &&
+		a.cfg.Clock.Now().Sub(o.sentAt) < a.cfg.Lifetime {
+		// A retransmission (our CTAA was lost or late): the context is
+		// already on its way; if that PCTD was lost, the nAR falls back
+		// to a reactive transfer when the MN arrives.
+		a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: o.captured})
+		return
+	}
 	failures, err := a.trigger(m.PrevCoA, m.PrevAR, m.FPTs)
 	if err != nil {
 		a.cfg.Log.Error("cxtp: MN-triggered transfer failed", "mn", m.PrevCoA, "err", err)
@@ -176,6 +189,7 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 	}
 	cdbs, failures := a.capture(m.PrevCoA, nar, m.FPTs)
 	o.nar, o.sentAt, o.done, o.result = nar, a.cfg.Clock.Now(), false, nil
+	o.predictive = false
 	a.sendAR(nar, &cxtp.CTD{Ack: true, PrevCoA: m.PrevCoA, CDBs: cdbs})
 	a.cfg.Log.Info("cxtp: reactive transfer sent", "mn", m.PrevCoA, "nar", nar, "cdbs", len(cdbs), "failed", len(failures))
 }

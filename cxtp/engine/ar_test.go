@@ -271,7 +271,7 @@ func TestReplayedSeq(t *testing.T) {
 	// After the window the number may come again (7 s).
 	w3.clk.Advance(8 * time.Second)
 	w3.par.HandleMN(aMN, ctar(50, key, aNAR))
-	if w3.par.Metrics().Rejected[ReasonReplayedSeq] != 1 || len(w3.sent(cxtp.TypePCTD)) != 2 {
+	if w3.par.Metrics().Rejected[ReasonReplayedSeq] != 1 || len(w3.sent(cxtp.TypeCTAA)) != 2 {
 		t.Fatalf("after the window: %+v", w3.par.Metrics())
 	}
 }
@@ -331,8 +331,9 @@ func TestMalformed(t *testing.T) {
 	w.nar.HandleAR(aPAR, bad)
 	ctaa, _ := cxtp.Marshal(&cxtp.CTAA{PrevCoA: aMN})
 	w.nar.HandleAR(aPAR, ctaa) // MN message on the AR channel
+	w.nar.HandleAR(aPAR, append(append([]byte(nil), full...), make([]byte, 100)...))
 	m := w.nar.Metrics()
-	if m.Rejected[ReasonTruncated] != 2 || m.Rejected[ReasonOversized] != 2 || m.Rejected[ReasonMalformed] != 1 ||
+	if m.Rejected[ReasonTruncated] != 2 || m.Rejected[ReasonOversized] != 3 || m.Rejected[ReasonMalformed] != 1 ||
 		m.Rejected[ReasonWrongChannel] != 1 || m.Stored != 0 || len(w.hn.calls) != 0 {
 		t.Fatalf("%+v", m)
 	}
@@ -488,5 +489,24 @@ func TestCaptureFailureReportedToMN(t *testing.T) {
 	r := ho.one(t)
 	if len(r.Failures) != 1 || r.Failures[0].FPT != fptA {
 		t.Fatalf("%+v", r)
+	}
+}
+
+func TestTriggerRetransmissionNotTransferredTwice(t *testing.T) {
+	w := newWorld(t)
+	var ho result
+	w.mn.Handover(aPARx, aNAR, aMN, nil, ho.cb)
+	// The first CTAA is lost; the MN retransmits.
+	w.deliver(func(p packet) bool { return p.to == aMN })
+	w.clk.Advance(200 * time.Millisecond)
+	w.deliver(nil)
+	if r := ho.one(t); r.Attempts != 2 || len(r.Failures) != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if n := len(w.sent(cxtp.TypePCTD)); n != 1 {
+		t.Fatalf("%d PCTD for one handover", n)
+	}
+	if len(w.hp.calls) != 1 {
+		t.Fatalf("captured %d times", len(w.hp.calls))
 	}
 }

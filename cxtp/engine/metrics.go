@@ -19,7 +19,7 @@ const (
 	ReasonNoKey          = "no-key"           // CT-Req/trigger for an MN without a configured key
 	ReasonTruncated      = "truncated"        // message shorter than its header or Length
 	ReasonMalformed      = "malformed"        // any other decode error
-	ReasonOversized      = "oversized"        // longer than a CXTP message can be
+	ReasonOversized      = "oversized"        // longer than its Length, or than any CXTP message
 	ReasonWrongChannel   = "wrong-channel"    // e.g. a CTAR on the AR-AR channel
 	ReasonUnexpected     = "unexpected"       // valid but not expected in this state
 	ReasonUnprotected    = "unprotected"      // key material refused: channel not protected

@@ -162,6 +162,8 @@ func (m *MNEngine) send(r *mnReq) {
 	}
 	if err != nil {
 		m.cfg.Log.Warn("cxtp: CTAR send failed", "ar", r.key.ar, "err", err)
+	} else {
+		m.cfg.Log.Debug("cxtp: CTAR sent", "ar", r.key.ar, "msg", msg.String(), "attempt", r.tries)
 	}
 	d := r.retry.next()
 	if left := r.started.Add(m.cfg.GiveUp).Sub(m.cfg.Clock.Now()); left < d {
@@ -194,10 +196,7 @@ func (m *MNEngine) HandleAR(from netip.Addr, b []byte) {
 	from = from.Unmap()
 	msg, err := cxtp.Parse(b)
 	if err != nil {
-		reason := ReasonMalformed
-		if errors.Is(err, cxtp.ErrTruncated) {
-			reason = ReasonTruncated
-		}
+		reason := classify(b, err)
 		m.metrics.reject(reason)
 		m.cfg.Log.Warn("cxtp: rejected", "reason", reason, "from", from, "err", err)
 		return
