@@ -357,9 +357,9 @@ func TestE2EHelperSend(t *testing.T) {
 	}
 }
 
-func mnAddr(i int) netip.Addr  { return netip.MustParseAddr(fmt.Sprintf("2001:db8:1::%d00", i)) }
-func mnNCoA(i int) netip.Addr  { return netip.MustParseAddr(fmt.Sprintf("2001:db8:2::%d00", i)) }
-func e2eKey() []byte           { b, _ := hex.DecodeString(e2eKeyMN); return b }
+func mnAddr(i int) netip.Addr { return netip.MustParseAddr(fmt.Sprintf("2001:db8:1::%d00", i)) }
+func mnNCoA(i int) netip.Addr { return netip.MustParseAddr(fmt.Sprintf("2001:db8:2::%d00", i)) }
+func e2eKey() []byte          { b, _ := hex.DecodeString(e2eKeyMN); return b }
 func modFile(dir, kind string, mn netip.Addr, ext string) string {
 	return filepath.Join(dir, kind+"-"+testmod.FileName(mn)+ext)
 }

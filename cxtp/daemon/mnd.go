@@ -28,9 +28,9 @@ type mnDaemon struct {
 	wg  sync.WaitGroup
 
 	mu    sync.Mutex
-	cur   netip.Addr // current care-of address
-	curAR netip.Addr // current access router
-	src   map[netip.Addr]netip.Addr      // AR -> the address to send to it from
+	cur   netip.Addr                    // current care-of address
+	curAR netip.Addr                    // current access router
+	src   map[netip.Addr]netip.Addr     // AR -> the address to send to it from
 	conns map[netip.Addr]transport.Conn // bound per local address
 }
 

@@ -20,7 +20,7 @@ type outEntry struct {
 	// capture failures reported to the MN, for its retransmissions.
 	predictive bool
 	captured   []cxtp.FPTStatus
-	timer  Timer
+	timer      Timer
 }
 
 func (o *outEntry) stop() {
