@@ -32,8 +32,9 @@ func requireRoot(t testing.TB) {
 	}
 }
 
-func ipBinary(t testing.TB) string {
-	t.Helper()
+// ipBinaryPath finds iproute2's ip; /sbin/ip first because in the kernel
+// lab busybox provides another "ip" earlier in PATH.
+func ipBinaryPath() string {
 	for _, p := range []string{"/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -42,8 +43,16 @@ func ipBinary(t testing.TB) string {
 	if p, err := exec.LookPath("ip"); err == nil {
 		return p
 	}
-	t.Skip("iproute2 ip not found")
 	return ""
+}
+
+func ipBinary(t testing.TB) string {
+	t.Helper()
+	p := ipBinaryPath()
+	if p == "" {
+		t.Skip("iproute2 ip not found")
+	}
+	return p
 }
 
 func run(t testing.TB, name string, args ...string) {
