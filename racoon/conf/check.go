@@ -22,11 +22,17 @@ func (p *parser) processRemote(r *Remote) {
 			}
 		}
 	}
-	aggressive := false
+	aggressive, implemented := false, false
 	for _, m := range r.ExchangeModes {
 		if m == ModeAggressive {
 			aggressive = true
 		}
+		if m == ModeMain || m == ModeAggressive {
+			implemented = true
+		}
+	}
+	if !implemented {
+		p.warnAt(r.Pos, "remote %s allows only base mode, which ikectx does not implement: every phase 1 with this peer will fail", r)
 	}
 	if aggressive {
 		for _, pr := range r.Proposals[1:] {

@@ -189,6 +189,7 @@ func TestGrammarRefusals(t *testing.T) {
 		{"listen {\n adminsock \"/s\" \"root\" \"wheel\" 0680;\n}", 2, "Mode"},
 		{"include \"x.conf\";", 1, `needs a preceding "path include"`},
 		{"log notify", 1, "unexpected end of file"},
+		{"privsep {\n user \"no-such-user-ikectx\";\n}", 2, "unknown user"},
 		{"remote 10.0.0.1 {\n exchange_mode main;\n my_identifier fqdn;\n}", 3, "needs a value"},
 		{"remote 10.0.0.1 {\n exchange_mode main;\n certificate_type x509 \"/nonexistent/c.pem\" \"k\";\n}", 3, "failed to load certificate"},
 	} {
@@ -224,7 +225,7 @@ remote "child" inherit "base" ;
 }
 
 func TestWarnings(t *testing.T) {
-	c := parse(t, `privsep { user "racoon"; group 0; chroot "/var/empty"; }
+	c := parse(t, `privsep { user "root"; group 0; chroot "/var/empty"; }
 mode_cfg { network4 10.0.0.1; dns4 10.0.0.1, 10.0.0.2; split_network include 10.0.0.0/8, 192.168.0.0/16; split_dns "a", "b"; auth_source pam; save_passwd on; }
 remote anonymous {
 	exchange_mode main, base;

@@ -320,6 +320,14 @@ func (p *parser) privsep(kw token) {
 			switch v.kind {
 			case tQUOTEDSTRING:
 				*s = v.str
+				// racoon resolves the names at parse time (getpwnam, getgrnam)
+				if t.kind == tUSER {
+					if _, err := user.Lookup(v.str); err != nil {
+						p.failAt(v.pos, "unknown user %q", v.str)
+					}
+				} else if _, err := user.LookupGroup(v.str); err != nil {
+					p.failAt(v.pos, "unknown group %q", v.str)
+				}
 			case tNUMBER:
 				n := v.num
 				*id = &n
