@@ -149,18 +149,27 @@ func appendCDBs(b []byte, t MsgType, cdbs []CDB) ([]byte, error) {
 	return b, nil
 }
 
-// decodeCDBs decodes the CDBs that fill b entirely; Data is copied so the
-// message owns it.
+// decodeCDBs decodes the CDBs that fill b entirely. The data of all
+// blocks is copied once, so the message owns it and decoding costs two
+// allocations whatever the number of blocks.
 func decodeCDBs(t MsgType, b []byte) ([]CDB, error) {
-	var out []CDB
-	for i := 0; len(b) > 0; i++ {
-		c, n, err := DecodeCDB(b)
+	if len(b) == 0 {
+		return nil, nil
+	}
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		_, used, err := DecodeCDB(rest)
 		if err != nil {
-			return nil, decErr(t, "CDB "+itoa(i), err)
+			return nil, decErr(t, "CDB "+itoa(n), err)
 		}
-		c.Data = append([]byte(nil), c.Data...)
+		rest = rest[used:]
+	}
+	own := append([]byte(nil), b...)
+	out := make([]CDB, 0, n)
+	for len(own) > 0 {
+		c, used, _ := DecodeCDB(own)
 		out = append(out, c)
-		b = b[n:]
+		own = own[used:]
 	}
 	return out, nil
 }

@@ -250,15 +250,15 @@ func (r *reader) rest() int { return len(r.b) - r.off }
 
 // start decodes the common header for message type t and returns a reader
 // positioned after it.
-func start(b []byte, t MsgType, allowed uint8) (*reader, Header, error) {
+func start(b []byte, t MsgType, allowed uint8) (reader, Header, error) {
 	h, err := DecodeHeader(b)
 	if err != nil {
-		return nil, h, err
+		return reader{}, h, err
 	}
 	if h.Type != t {
-		return nil, h, decErr(t, "type", fmt.Errorf("%w: got %v", ErrType, h.Type))
+		return reader{}, h, decErr(t, "type", fmt.Errorf("%w: got %v", ErrType, h.Type))
 	}
 	// Reserved flag bits are sent as zero and ignored on receipt.
 	h.Flags &= allowed
-	return &reader{t: t, b: b, off: HeaderLen}, h, nil
+	return reader{t: t, b: b, off: HeaderLen}, h, nil
 }
