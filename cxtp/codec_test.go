@@ -178,7 +178,9 @@ func TestPCTDKeyHandling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{m.String(), fmt.Sprintf("%v", m), fmt.Sprintf("%+v", m), fmt.Sprintf("%#v", m)} {
+	type wrapper struct{ P PCTD }
+	for _, s := range []string{m.String(), fmt.Sprintf("%v", m), fmt.Sprintf("%+v", m), fmt.Sprintf("%#v", m),
+		fmt.Sprintf("%v", *m), fmt.Sprintf("%+v", wrapper{*m}), fmt.Sprintf("%x", m.Key), fmt.Sprintf("%s", m.Key), fmt.Sprintf("%v", []byte(m.Key)[:0])} {
 		if strings.Contains(s, string(key)) || strings.Contains(s, fmt.Sprintf("%x", key)) || strings.Contains(s, "48, 49, 50") {
 			t.Fatalf("key bytes in %q", s)
 		}

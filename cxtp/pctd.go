@@ -33,9 +33,22 @@ type PCTD struct {
 	ElapsedTime uint32
 	PrevCoA     netip.Addr
 	Algorithm   Algorithm
-	Key         []byte // token key; at most 255 octets
+	Key         Key // token key; at most 255 octets
 	CDBs        []CDB
 }
+
+// Key holds key bytes. Every fmt verb prints only its length, so a key
+// cannot reach a log by accident, even inside a struct printed with %+v.
+type Key []byte
+
+// Format implements fmt.Formatter.
+func (k Key) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "<%d-byte key>", len(k)) }
+
+// String implements fmt.Stringer.
+func (k Key) String() string { return fmt.Sprintf("<%d-byte key>", len(k)) }
+
+// Wipe zeroes the key bytes.
+func (k Key) Wipe() { clear(k) }
 
 func (m *PCTD) Type() MsgType                  { return TypePCTD }
 func (m *PCTD) PrevAddr() netip.Addr           { return m.PrevCoA }
@@ -96,16 +109,16 @@ func (m *PCTD) UnmarshalBinary(b []byte) error {
 	if d.CDBs, err = decodeCDBs(TypePCTD, b[r.off:]); err != nil {
 		return err
 	}
-	d.Key = append([]byte(nil), key...)
+	d.Key = append(Key(nil), key...)
 	m.Wipe()
 	*m = d
 	return nil
 }
 
-func (m *PCTD) String() string {
+func (m PCTD) String() string {
 	return fmt.Sprintf("PCTD{A=%t elapsed=%dms prevCoA=%v alg=%v key=<%d bytes> cdbs=%s}",
 		m.Ack, m.ElapsedTime, m.PrevCoA, m.Algorithm, len(m.Key), cdbList(m.CDBs))
 }
 
 // GoString is String: %#v must not print the key either.
-func (m *PCTD) GoString() string { return m.String() }
+func (m PCTD) GoString() string { return m.String() }
