@@ -355,3 +355,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse measures a typical gateway configuration (racoon/13-like).
+func BenchmarkParse(b *testing.B) {
+	src := []byte(`path    pre_shared_key  "/usr/local/etc/racoon/psk.txt";
+log     debug;
+padding { maximum_length 20; randomize off; strict_check off; exclusive_tail off; }
+timer { counter 5; interval 20 sec; persend 1; phase1 30 sec; phase2 15 sec; }
+listen { isakmp 192.168.250.21 [500]; }
+remote 172.16.5.4 [500] {
+	exchange_mode main,aggressive; doi ipsec_doi; situation identity_only;
+	my_identifier address 192.168.250.21; peers_identifier address 172.16.5.4;
+	lifetime time 8 hour; passive off; proposal_check obey; generate_policy off;
+	proposal { encryption_algorithm aes; hash_algorithm sha1; authentication_method pre_shared_key; lifetime time 30 sec; dh_group 2; }
+}
+sainfo (address 10.0.2.0/24 any address 10.246.38.0/24 any) {
+	pfs_group 2; lifetime time 36000 sec; encryption_algorithm aes,3des;
+	authentication_algorithm hmac_sha1,hmac_md5; compression_algorithm deflate;
+}
+`)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse("bench.conf", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

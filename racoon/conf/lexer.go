@@ -39,6 +39,7 @@ type rule struct {
 	num    uint64
 	skip   bool // ws, nl, comment: no token
 	next   lexState
+	starts string // match rules: the bytes a match can begin with
 }
 
 const noState lexState = -1
@@ -394,9 +395,9 @@ func buildRules() []rule {
 
 		gl("on", tSWITCH, 1),
 		gl("off", tSWITCH, 0),
-		{match: matchPrefix, kind: tPREFIX, next: noState},
-		{match: matchPort, kind: tPORT, next: noState},
-		{match: matchRange, kind: tADDRRANGE, next: noState},
+		{match: matchPrefix, kind: tPREFIX, next: noState, starts: "/"},
+		{match: matchPort, kind: tPORT, next: noState, starts: "["},
+		{match: matchRange, kind: tADDRRANGE, next: noState, starts: "-"},
 	}
 	for _, p := range []struct {
 		name  string
@@ -425,33 +426,45 @@ func buildRules() []rule {
 		gl("hour", tUNITTYPE_HOUR, 3600), gl("hours", tUNITTYPE_HOUR, 3600),
 		gl("yes", tBOOLEAN, 1),
 		gl("no", tBOOLEAN, 0),
-		rule{match: matchDec, kind: tNUMBER, next: noState},
-		rule{match: matchHex, kind: tHEXSTRING, next: noState},
-		rule{match: matchQuoted, kind: tQUOTEDSTRING, next: noState},
-		rule{match: matchAddr, kind: tADDRSTRING, next: noState},
-		rule{match: matchWS, skip: true, next: noState},
+		rule{match: matchDec, kind: tNUMBER, next: noState, starts: digits},
+		rule{match: matchHex, kind: tHEXSTRING, next: noState, starts: "0"},
+		rule{match: matchQuoted, kind: tQUOTEDSTRING, next: noState, starts: `"`},
+		rule{match: matchAddr, kind: tADDRSTRING, next: noState, starts: hexDigits + ":"},
+		rule{match: matchWS, skip: true, next: noState, starts: " \t"},
 		rule{lit: "\n", skip: true, next: noState},
-		rule{match: matchComment, skip: true, next: noState},
+		rule{match: matchComment, skip: true, next: noState, starts: "#"},
 		gl(";", tEOS, 0),
 	)
 	return r
 }
 
-// active[state] lists the indexes of the rules that apply in that state.
-var active = func() [numStates][]int {
-	var a [numStates][]int
+const (
+	digits    = "0123456789"
+	hexDigits = digits + "abcdefABCDEF"
+)
+
+// active[state][c] lists, in file order, the rules that apply in that state
+// and can match input starting with byte c.
+var active = func() *[numStates][256][]int {
+	var a [numStates][256][]int
 	for i, r := range rules {
-		if len(r.states) == 0 {
-			for s := range a {
-				a[s] = append(a[s], i)
+		states := r.states
+		if len(states) == 0 {
+			for s := lexState(0); s < numStates; s++ {
+				states = append(states, s)
 			}
-			continue
 		}
-		for _, s := range r.states {
-			a[s] = append(a[s], i)
+		first := r.starts
+		if r.match == nil {
+			first = r.lit[:1]
+		}
+		for _, s := range states {
+			for j := 0; j < len(first); j++ {
+				a[s][first[j]] = append(a[s][first[j]], i)
+			}
 		}
 	}
-	return a
+	return &a
 }()
 
 // lexer is one open file of the include stack.
@@ -488,12 +501,12 @@ func (l *lexer) next(state *lexState) token {
 		}
 		rest := l.src[l.off:]
 		best, bestLen := -1, 0
-		for _, i := range active[*state] {
+		for _, i := range active[*state][rest[0]] {
 			r := &rules[i]
 			n := 0
 			if r.match != nil {
 				n = r.match(rest)
-			} else if bytes.HasPrefix(rest, []byte(r.lit)) {
+			} else if len(rest) >= len(r.lit) && string(rest[:len(r.lit)]) == r.lit {
 				n = len(r.lit)
 			}
 			if n > bestLen {

@@ -209,3 +209,22 @@ func CheckForms(attrs []Attribute, phase1 bool) error {
 	}
 	return nil
 }
+
+var oakleyNames = [...]string{"", "Encryption Algorithm", "Hash Algorithm", "Authentication Method", "Group Description",
+	"Group Type", "Group Prime/Irreducible Polynomial", "Group Generator One", "Group Generator Two", "Group Curve A",
+	"Group Curve B", "Life Type", "Life Duration", "PRF", "Key Length", "Field Size", "Group Order"}
+
+var ipsecNames = [...]string{"", "SA Life Type", "SA Life Duration", "Group Description", "Encapsulation Mode",
+	"Authentication Algorithm", "Key Length", "Key Rounds", "Compress Dictionary Size", "Compress Private Algorithm"}
+
+// AttributeName names an attribute class: phase1 selects RFC 2409 appendix A,
+// otherwise the IPsec DOI classes of RFC 2407 section 4.5.
+func AttributeName(phase1 bool, t uint16) string {
+	if phase1 && int(t) < len(oakleyNames) && t != 0 {
+		return oakleyNames[t]
+	}
+	if !phase1 && int(t) < len(ipsecNames) && t != 0 {
+		return ipsecNames[t]
+	}
+	return fmt.Sprintf("attribute class %d", t)
+}

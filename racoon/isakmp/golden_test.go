@@ -263,3 +263,22 @@ func TestIDHelpers(t *testing.T) {
 		t.Error("FQDN gave an address")
 	}
 }
+
+func TestAttributeNames(t *testing.T) {
+	if AttributeName(true, OakleyGroupDescription) != "Group Description" || AttributeName(false, IPsecEncapsulationMode) != "Encapsulation Mode" ||
+		AttributeName(true, 16) != "Group Order" || AttributeName(false, 99) != "attribute class 99" {
+		t.Error("attribute names")
+	}
+	if v, err := Basic(1, 0x1234).Uint(); err != nil || v != 0x1234 {
+		t.Errorf("%x %v", v, err)
+	}
+	if _, err := Variable(2, make([]byte, 9)).Uint(); err == nil {
+		t.Error("9-byte value fit 64 bits")
+	}
+	if a := VariableUint(2, 5); len(a.Value) != 4 {
+		t.Errorf("%x", a.Value)
+	}
+	if a := VariableUint(2, 1<<40); len(a.Value) != 6 {
+		t.Errorf("%x", a.Value)
+	}
+}
