@@ -38,6 +38,14 @@ func TestRunWithoutCheck(t *testing.T) {
 	}
 }
 
+func TestCheckMissingFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := filepath.Join(t.TempDir(), "nope.conf")
+	if st := Check(p, &out, &errb); st != 1 || !strings.Contains(errb.String(), p+": could not read configuration file") {
+		t.Errorf("%d %s", st, errb.String())
+	}
+}
+
 func TestCheckPSK(t *testing.T) {
 	dir := t.TempDir()
 	pskPath := filepath.Join(dir, "psk.txt")

@@ -10,6 +10,9 @@ type Pos struct {
 }
 
 func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
 	if p.File == "" {
 		return fmt.Sprintf("%d:%d", p.Line, p.Col)
 	}

@@ -90,6 +90,12 @@ func TestFixtures(t *testing.T) {
 		t.Errorf("04: %q", got)
 	}
 
+	// the fixtures are stored read-only for everyone (0444): racoon's
+	// safefile check refuses such a file
+	if _, err := Load(filepath.Join(dir, "psk", "04-docker-aws-psk.txt")); err == nil || !strings.Contains(err.Error(), "weak file permission") {
+		t.Errorf("a world-readable fixture was accepted: %v", err)
+	}
+
 	f = read("05-freebsd-psk.txt")
 	if got := mustKey(t, f, "172.16.5.4"); got != "uThvJHRZmZ8pCplL0Bc5gL7NMmcM568rCVh+t-L0Afk6jgOduInOlDcj7ckxvYk" || len(got) != 63 {
 		t.Errorf("05: %q", got)
