@@ -250,3 +250,20 @@ func FuzzParse(f *testing.F) {
 		pf.Wipe()
 	})
 }
+
+// TestAggressiveFallbackAsLogged: in aggr-transport.log, racoon looks the key
+// up by the peer's ID payload (an IPV6_ADDR: 16 raw bytes), logs "couldn't
+// find the proper pskey, try to get one by the peer's address", and finds it
+// by address.
+func TestAggressiveFallbackAsLogged(t *testing.T) {
+	f := Parse("psk-A.txt", []byte("fd00::2\tlabkey\n"))
+	peer := netip.MustParseAddr("fd00::2")
+	raw := peer.As16()
+	k, err := f.LookupAggressive(raw[:], peer, false)
+	if err != nil || string(k.Bytes()) != "labkey" {
+		t.Fatalf("%v %v", k, err)
+	}
+	if _, err := f.LookupAggressive(raw[:], peer, true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("verify_identifier on: %v", err)
+	}
+}
