@@ -258,7 +258,9 @@ func (a *AR) parse(from netip.Addr, b []byte) (cxtp.Message, bool) {
 		return nil, false
 	}
 	a.metrics.msg(false, m.Type())
-	a.cfg.Log.Debug("cxtp: received", "from", from, "msg", m.String())
+	if a.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+		a.cfg.Log.Debug("cxtp: received", "from", from, "msg", m.String())
+	}
 	return m, true
 }
 

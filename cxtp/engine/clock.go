@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/heap"
 	"sort"
 	"sync"
 	"time"
@@ -33,19 +34,47 @@ type ManualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	seq    int
-	timers map[int]*manualTimer
+	timers timerHeap
 }
 
 type manualTimer struct {
-	c    *ManualClock
-	id   int
-	when time.Time
-	f    func()
+	c     *ManualClock
+	id    int
+	when  time.Time
+	f     func()
+	index int // in the heap; -1 when not pending
+}
+
+type timerHeap []*manualTimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].when.Equal(h[j].when) {
+		return h[i].id < h[j].id
+	}
+	return h[i].when.Before(h[j].when)
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*manualTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
 }
 
 // NewManualClock starts a manual clock at a fixed instant.
 func NewManualClock() *ManualClock {
-	return &ManualClock{now: time.Date(2008, 8, 22, 12, 0, 0, 0, time.UTC), timers: map[int]*manualTimer{}}
+	return &ManualClock{now: time.Date(2008, 8, 22, 12, 0, 0, 0, time.UTC)}
 }
 
 // Now returns the clock's time.
@@ -61,16 +90,18 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) Timer {
 	defer c.mu.Unlock()
 	c.seq++
 	t := &manualTimer{c: c, id: c.seq, when: c.now.Add(d), f: f}
-	c.timers[t.id] = t
+	heap.Push(&c.timers, t)
 	return t
 }
 
 func (t *manualTimer) Stop() bool {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
-	_, ok := t.c.timers[t.id]
-	delete(t.c.timers, t.id)
-	return ok
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&t.c.timers, t.index)
+	return true
 }
 
 // Advance moves the clock forward by d, running every callback that falls
@@ -81,18 +112,12 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 	for {
 		c.mu.Lock()
-		var next *manualTimer
-		for _, t := range c.timers {
-			if !t.when.After(end) && (next == nil || t.when.Before(next.when) || (t.when.Equal(next.when) && t.id < next.id)) {
-				next = t
-			}
-		}
-		if next == nil {
+		if len(c.timers) == 0 || c.timers[0].when.After(end) {
 			c.now = end
 			c.mu.Unlock()
 			return
 		}
-		delete(c.timers, next.id)
+		next := heap.Pop(&c.timers).(*manualTimer)
 		c.now = next.when
 		c.mu.Unlock()
 		next.f()

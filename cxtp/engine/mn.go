@@ -163,7 +163,7 @@ func (m *MNEngine) send(r *mnReq) {
 	if err != nil {
 		m.cfg.Log.Warn("cxtp: CTAR send failed", "ar", r.key.ar, "err", err)
 	} else {
-		m.cfg.Log.Debug("cxtp: CTAR sent", "ar", r.key.ar, "msg", msg.String(), "attempt", r.tries)
+		m.cfg.Log.Debug("cxtp: CTAR sent", "ar", r.key.ar, "seq", seq, "attempt", r.tries)
 	}
 	d := r.retry.next()
 	if left := r.started.Add(m.cfg.GiveUp).Sub(m.cfg.Clock.Now()); left < d {
