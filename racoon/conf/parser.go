@@ -31,6 +31,7 @@ type parser struct {
 	last  token // the last token taken, for positions at end of file
 	// Options
 	readFile func(string) ([]byte, error)
+	glob     func(string) ([]string, error)
 	// remotes by their index, for inherit
 	named map[string]*Remote
 }
@@ -39,6 +40,8 @@ type parser struct {
 type Options struct {
 	// ReadFile reads a file; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
+	// Glob expands an include pattern; nil means filepath.Glob.
+	Glob func(string) ([]string, error)
 }
 
 // ParseFile reads and checks the configuration at path.
@@ -77,6 +80,10 @@ func newParser(o Options) *parser {
 	p.readFile = o.ReadFile
 	if p.readFile == nil {
 		p.readFile = os.ReadFile
+	}
+	p.glob = o.Glob
+	if p.glob == nil {
+		p.glob = filepath.Glob
 	}
 	return p
 }
@@ -280,7 +287,7 @@ func (p *parser) include(pos Pos, name string) {
 	if len(p.stack) >= maxIncludeDepth {
 		p.failAt(pos, "include %q: includes nested too deeply (at most %d files open)", path, maxIncludeDepth)
 	}
-	matches, err := filepath.Glob(expandTilde(path))
+	matches, err := p.glob(expandTilde(path))
 	if err != nil || len(matches) == 0 {
 		p.failAt(pos, "include %q: glob found no matches for path", path)
 	}
