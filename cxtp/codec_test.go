@@ -263,7 +263,7 @@ func randomMessage(r *rand.Rand) Message {
 	tok := [4]byte{byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}
 	switch r.IntN(7) {
 	case 0:
-		return &CTAR{PrevCoA: addr(v4), PrevAR: addr(v4), Seq: r.Uint32(), Token: tok, FPTs: fpts()}
+		return &CTAR{Ack: r.IntN(2) == 0, PrevCoA: addr(v4), PrevAR: addr(v4), Seq: r.Uint32(), Token: tok, FPTs: fpts()}
 	case 1:
 		return &CTAA{PrevCoA: addr(v4), Failures: sts()}
 	case 2:

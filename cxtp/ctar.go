@@ -12,7 +12,7 @@ import (
 //	 0                   1                   2                   3
 //	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//	|Vers.|  Type=1 |V|  Reserved   |            Length             |
+//	|Vers.|  Type=1 |V|A| Reserved  |            Length             |
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	~              Mobile Node's Previous Care-of Address           ~
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -27,8 +27,10 @@ import (
 //
 // With IPv6 addresses and no requested FPT it is 4+16+16+4+4 = 44 octets
 // (the paper's 106-byte frame: 14 + 40 + 8 + 44). An empty FPT list asks
-// for every context.
+// for every context. A set means the MN wants a CTAA back (the paper's
+// "CTAR message which may be acknowledged").
 type CTAR struct {
+	Ack     bool       // A flag: acknowledgement (CTAA) requested
 	PrevCoA netip.Addr // MN's previous care-of address
 	PrevAR  netip.Addr // previous access router's address
 	Seq     uint32
@@ -49,8 +51,12 @@ func (m *CTAR) AppendBinary(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
+	flags := vflag(v)
+	if m.Ack {
+		flags |= flagA
+	}
 	s := len(b)
-	b = appendHeader(b, TypeCTAR, vflag(v))
+	b = appendHeader(b, TypeCTAR, flags)
 	b = appendAddr(b, m.PrevCoA)
 	b = appendAddr(b, m.PrevAR)
 	b = binary.BigEndian.AppendUint32(b, m.Seq)
@@ -60,12 +66,12 @@ func (m *CTAR) AppendBinary(b []byte) ([]byte, error) {
 }
 
 func (m *CTAR) UnmarshalBinary(b []byte) error {
-	r, h, err := start(b, TypeCTAR, flagV)
+	r, h, err := start(b, TypeCTAR, flagV|flagA)
 	if err != nil {
 		return err
 	}
 	v := h.Flags&flagV != 0
-	var d CTAR
+	d := CTAR{Ack: h.Flags&flagA != 0}
 	d.PrevCoA = r.addr(v, "previous CoA")
 	d.PrevAR = r.addr(v, "previous AR address")
 	d.Seq = r.u32("sequence number")
@@ -79,6 +85,6 @@ func (m *CTAR) UnmarshalBinary(b []byte) error {
 }
 
 func (m *CTAR) String() string {
-	return fmt.Sprintf("CTAR{prevCoA=%v prevAR=%v seq=%d token=%x fpts=%s}",
-		m.PrevCoA, m.PrevAR, m.Seq, m.Token, fptList(m.FPTs))
+	return fmt.Sprintf("CTAR{A=%t prevCoA=%v prevAR=%v seq=%d token=%x fpts=%s}",
+		m.Ack, m.PrevCoA, m.PrevAR, m.Seq, m.Token, fptList(m.FPTs))
 }

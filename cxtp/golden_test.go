@@ -54,8 +54,8 @@ var goldens = []struct {
 		` + hexPAR6 + ` # previous AR
 		01020304     # sequence number
 		deadbeef     # token`},
-	{"CTAR/IPv4/2 FPTs", &CTAR{PrevCoA: mn4, PrevAR: par4, Seq: 7, Token: [4]byte{1, 2, 3, 4}, FPTs: []FPT{0x8001, 0x8002}}, `
-		21 80 0018   # V=1, Length=24
+	{"CTAR/IPv4/A/2 FPTs", &CTAR{Ack: true, PrevCoA: mn4, PrevAR: par4, Seq: 7, Token: [4]byte{1, 2, 3, 4}, FPTs: []FPT{0x8001, 0x8002}}, `
+		21 c0 0018   # V=1, A=1, Length=24
 		` + hexMN4 + hexPAR4 + `
 		00000007 01020304
 		8001 8002    # requested FPTs`},

@@ -187,7 +187,7 @@ local function dissect_message(tvb, pinfo, root)
     tree:add(pf.type, tvb(0, 1))
     local ft = tree:add(pf.flags, tvb(1, 1))
     ft:add(pf.flag_v, tvb(1, 1))
-    if mtype == 3 or mtype == 4 then ft:add(pf.flag_a, tvb(1, 1)) end
+    if mtype == 1 or mtype == 3 or mtype == 4 then ft:add(pf.flag_a, tvb(1, 1)) end
     if mtype == 5 then ft:add(pf.flag_s, tvb(1, 1)) end
     local lt = tree:add(pf.length, tvb(2, 2))
 
@@ -212,6 +212,7 @@ local function dissect_message(tvb, pinfo, root)
             tree:add(pf.seq, tvb(off, 4))
             tree:add(pf.token, tvb(off + 4, 4))
             pinfo.cols.info:append(string.format(" seq=%d", tvb(off, 4):uint()))
+            if mtype == 1 and second then pinfo.cols.info:append(" A") end
             off = add_fpts(tree, tvb, off + 8)
             if not off then bad = "odd number of octets in the FPT list" end
         else

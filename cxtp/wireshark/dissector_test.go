@@ -61,11 +61,11 @@ func samples() []sample {
 	ctar.Token = cxtp.Token(key, mnCoA, 77, nil)
 	return []sample{
 		{"CTAR", ctar, nil, viaICMPv6, nCoA, nAR, map[string]string{
-			"cxtp.type": "1", "cxtp.version": "1", "cxtp.length": "44", "cxtp.flags.v": "0",
+			"cxtp.type": "1", "cxtp.version": "1", "cxtp.length": "44", "cxtp.flags.v": "0", "cxtp.flags.a": "0",
 			"cxtp.prev_coa": "2001:db8:1::10", "cxtp.prev_ar": "2001:db8:1::1", "cxtp.seq": "77",
 			"cxtp.token": hexs(ctar.Token[:]), "cxtp.req_fpt": "", "frame.len": "106"}},
-		{"CTAR with FPTs", &cxtp.CTAR{PrevCoA: mnCoA, PrevAR: pAR, Seq: 78, Token: [4]byte{1, 2, 3, 4}, FPTs: []cxtp.FPT{0x8001, 0x8003}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
-			"cxtp.type": "1", "cxtp.length": "48", "cxtp.req_fpt": "0x8001,0x8003", "cxtp.token": "01020304"}},
+		{"CTAR with FPTs", &cxtp.CTAR{Ack: true, PrevCoA: mnCoA, PrevAR: pAR, Seq: 78, Token: [4]byte{1, 2, 3, 4}, FPTs: []cxtp.FPT{0x8001, 0x8003}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
+			"cxtp.type": "1", "cxtp.flags.a": "1", "cxtp.length": "48", "cxtp.req_fpt": "0x8001,0x8003", "cxtp.token": "01020304"}},
 		{"CTAR IPv4 form", &cxtp.CTAR{PrevCoA: mnCoA4, PrevAR: pAR4, Seq: 5, Token: [4]byte{9, 9, 9, 9}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
 			"cxtp.type": "1", "cxtp.flags.v": "1", "cxtp.length": "20", "cxtp.prev_coa4": "198.51.100.10", "cxtp.prev_ar4": "198.51.100.1", "cxtp.seq": "5"}},
 		{"CTAA", &cxtp.CTAA{PrevCoA: mnCoA}, nil, viaICMPv6, nAR, nCoA, map[string]string{
