@@ -56,8 +56,12 @@ func (a Algorithm) String() string {
 	return "Algorithm(" + itoa(int(a)) + ")"
 }
 
-// Status is the per-FPT status code of CTAA and CTDR messages (RFC 4067
-// section 4). Zero means success; codes with the high bit set are failures.
+// Status is the per-FPT status code of CTAA and CTDR messages: zero means
+// success, anything else that the context of this FPT failed. The failure
+// values below (high bit set) are this project's names and numbers, used
+// consistently by the engines and the Wireshark dissector; check them
+// against RFC 4067 section 4 before relying on them with another
+// implementation (the RFC text was not at hand when they were written).
 type Status uint8
 
 // Status codes.
