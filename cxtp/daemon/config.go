@@ -351,6 +351,9 @@ func (v *validator) ar() error {
 		if m.Name == "" {
 			return v.fail("module.name", i, "missing")
 		}
+		if !validName(m.Name) {
+			return v.fail("module.name", i, "%q: use letters, digits, '.', '_' or '-'", m.Name)
+		}
 		if len(m.FPTs) == 0 {
 			return v.fail("module.fpts", i, "empty")
 		}
@@ -393,4 +396,13 @@ func (c *Config) FPTs() []uint16 {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+func validName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return s != ""
 }

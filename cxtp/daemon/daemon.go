@@ -15,6 +15,7 @@ import (
 	"github.com/ikectx/ikectx/cxtp"
 	"github.com/ikectx/ikectx/cxtp/engine"
 	"github.com/ikectx/ikectx/cxtp/transport"
+	"github.com/ikectx/ikectx/shm"
 )
 
 // NewLogger builds the daemon's logger from the [log] table. Keys never
@@ -83,7 +84,7 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 
 	reg := engine.NewRegistry()
 	for _, m := range c.Modules {
-		b, err := OpenBroker(ctx, m.SHM, c.SHM.Slots, log.With("module", m.Name))
+		b, err := OpenBroker(ctx, m.SHM, &shm.Options{Slots: c.SHM.Slots}, log.With("module", m.Name))
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name, err)
 		}

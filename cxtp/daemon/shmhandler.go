@@ -31,8 +31,8 @@ type Broker struct {
 
 // OpenBroker opens (creating if needed) the segment as the CXTP module and
 // starts receiving results.
-func OpenBroker(ctx context.Context, name string, slots int, log *slog.Logger) (*Broker, error) {
-	seg, err := shm.Open(name, shm.RoleCXTP, &shm.Options{Slots: slots})
+func OpenBroker(ctx context.Context, name string, opts *shm.Options, log *slog.Logger) (*Broker, error) {
+	seg, err := shm.Open(name, shm.RoleCXTP, opts)
 	if err != nil {
 		return nil, err
 	}

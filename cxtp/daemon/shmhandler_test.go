@@ -1,0 +1,77 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikectx/ikectx/cxtp/daemon/testmod"
+	"github.com/ikectx/ikectx/cxtp/engine"
+	"github.com/ikectx/ikectx/shm"
+)
+
+// TestModuleHandlerThroughSHM drives the four operations through a real
+// segment to an in-process testmod (the e2e test does it across processes).
+func TestModuleHandlerThroughSHM(t *testing.T) {
+	dir := t.TempDir()
+	opts := &shm.Options{Dir: dir, Slots: 8, Rescan: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := OpenBroker(ctx, "/cxtp-unit", opts, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	h := &ModuleHandler{B: b, FPT: 0x80ff, Name: "testmod"}
+	mn := engine.MN{Prev: netip.MustParseAddr("2001:db8:1::100"), New: netip.MustParseAddr("2001:db8:2::100")}
+
+	// No module yet: the call times out and the request is withdrawn.
+	short, c2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = h.Capture(short, mn)
+	c2()
+	if err == nil || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("want timeout, got %v", err)
+	}
+
+	seg, err := shm.Open("/cxtp-unit", shm.RoleContext, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	mdir := t.TempDir()
+	m := &testmod.Module{Seg: seg, Dir: mdir, FPTs: map[uint16]bool{0x80ff: true}}
+	go m.Run(ctx)
+
+	wait, c3 := context.WithTimeout(ctx, 10*time.Second)
+	defer c3()
+	if _, err := h.Capture(wait, mn); err == nil || !strings.Contains(err.Error(), "no context") {
+		t.Fatalf("capture of an unknown MN: %v", err)
+	}
+	data := bytes.Repeat([]byte{7}, 600)
+	os.WriteFile(filepath.Join(mdir, "ctx-"+testmod.FileName(mn.Prev)+".bin"), data, 0o644)
+	got, err := h.Capture(wait, mn)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("capture: %v (%d bytes)", err, len(got))
+	}
+	if err := h.PreInstall(wait, mn, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Activate(wait, mn); err != nil {
+		t.Fatal(err)
+	}
+	coa, _ := os.ReadFile(filepath.Join(mdir, "active-"+testmod.FileName(mn.Prev)+".coa"))
+	if strings.TrimSpace(string(coa)) != mn.New.String() {
+		t.Fatalf("activated with %q", coa)
+	}
+	h.Discard(wait, mn)
+	other := &ModuleHandler{B: b, FPT: 0x1234, Name: "testmod"}
+	if err := other.PreInstall(wait, mn, data); err == nil {
+		t.Fatal("unsupported FPT accepted")
+	}
+}
