@@ -117,7 +117,9 @@
 // on every signal and also on a periodic rescan tick, so signals that are
 // lost, coalesced by the kernel or sent before the peer was running lose
 // nothing. Each slot state change is reported once. A process registers its
-// signal handler before it publishes its PID, so no wake-up can kill it.
+// signal handler before it publishes its PID, so no wake-up can kill it, and
+// wakes its peer once registered, so that a result published by a
+// predecessor that died before sending its signal is seen at once.
 //
 // # Crashes
 //

@@ -79,7 +79,6 @@ func (s *Segment) scan(seen map[SlotID]uint64) []Event {
 		return nil
 	}
 	defer s.mu.RUnlock()
-	s.stats.scans.Add(1)
 	s.stats.recovered.Add(uint64(s.recoverLocked(false)))
 	want := StateDone
 	if s.role == RoleContext {
@@ -112,12 +111,13 @@ func (s *Segment) scan(seen map[SlotID]uint64) []Event {
 		}
 		evs = append(evs, ev)
 	}
+	s.stats.scans.Add(1)
 	return evs
 }
 
 // Stats are counters of one Segment's receiver, for status reports.
 type Stats struct {
-	Scans     uint64 // table scans
+	Scans     uint64 // table scans completed
 	Signals   uint64 // wake-up signals received
 	Rescans   uint64 // scans started by the rescan tick
 	Events    uint64 // events reported

@@ -86,6 +86,9 @@ func runChild(role string) error {
 		if err != nil {
 			return err
 		}
+		for seg.Stats().Scans == 0 {
+			time.Sleep(time.Millisecond) // until the initial scan is done
+		}
 		fmt.Fprintf(out, "ready %d %d\n", os.Getpid(), seg.Stats().Recovered)
 		stop := envInt("SHM_TEST_COUNT")
 		done := 0

@@ -105,7 +105,8 @@ func normName(name string) (string, error) {
 
 // Open creates or attaches to the segment name and registers this process
 // in role. It installs the role's wake-up signal handler before publishing
-// the PID, and then recovers the transient slots of a dead predecessor.
+// the PID, then recovers the transient slots of a dead predecessor, and
+// finally wakes the peer so that it rescans the table.
 func Open(name string, role Role, opts *Options) (*Segment, error) {
 	if !role.valid() {
 		return nil, fmt.Errorf("shm: open %s: invalid role %d", name, role)
@@ -127,6 +128,9 @@ func Open(name string, role Role, opts *Options) (*Segment, error) {
 		return nil, fmt.Errorf("shm: open %s as %s: %w", nm, role, err)
 	}
 	s.stats.recovered.Add(uint64(s.recoverSlots(true)))
+	// A predecessor may have died between a publish and its signal:
+	// the peer rescans when told that this module (re)started.
+	s.Wake()
 	return s, nil
 }
 
