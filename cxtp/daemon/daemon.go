@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"sort"
@@ -120,7 +121,14 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 	for _, m := range c.MNs {
 		keys[m.Address] = m.Key
 	}
-	access, err := transport.ListenICMPv6(c.AccessAddress)
+	if _, err := net.InterfaceByName(c.Interface); err != nil {
+		return fmt.Errorf("interface %q: %w", c.Interface, err)
+	}
+	accessAddr := c.AccessAddress
+	if accessAddr.IsLinkLocalUnicast() {
+		accessAddr = accessAddr.WithZone(c.Interface)
+	}
+	access, err := transport.ListenICMPv6(accessAddr)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ func runMN(ctx context.Context, c *Config, log *slog.Logger) error {
 		GiveUp: c.Timers.GiveUp.D(), SeqWindow: c.Timers.SeqWindow.D(), Log: log})
 	if err != nil {
 		return err
+	}
+	if _, err := net.InterfaceByName(c.Interface); err != nil {
+		return fmt.Errorf("interface %q: %w", c.Interface, err)
 	}
 	if _, err := d.conn(c.Address); err != nil {
 		return err
