@@ -39,12 +39,12 @@ func benchRoundTrip(b *testing.B, a, c Conn, msg []byte) {
 // BenchmarkUDPRoundTrip: a CTD the size of 2 SAs + 2 policies + 1 IKE SA
 // over UDP on loopback, there and back.
 func BenchmarkUDPRoundTrip(b *testing.B) {
-	a, err := ListenUDP(netip.MustParseAddrPort("127.0.0.1:0"))
+	a, err := ListenUDP(netip.MustParseAddrPort("127.0.0.1:45194"))
 	if err != nil {
 		b.Skip(err)
 	}
 	defer a.Close()
-	c, err := ListenUDP(netip.MustParseAddrPort("127.0.0.2:0"))
+	c, err := ListenUDP(netip.MustParseAddrPort("127.0.0.1:45195"))
 	if err != nil {
 		b.Skip(err)
 	}

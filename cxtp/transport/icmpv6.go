@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv6"
@@ -26,6 +27,7 @@ type ICMPv6Conn struct {
 	p     *ipv6.PacketConn
 	local netip.AddrPort
 	stats counters
+	rmu   sync.Mutex // one reader at a time: buf and the read deadline
 	buf   []byte
 }
 
@@ -104,6 +106,8 @@ func (i *ICMPv6Conn) WriteTo(b []byte, to netip.AddrPort) error {
 // 0, subtype 1) that arrived with hop limit 255; everything else is dropped
 // and counted.
 func (i *ICMPv6Conn) ReadFrom(ctx context.Context) (Packet, error) {
+	i.rmu.Lock()
+	defer i.rmu.Unlock()
 	for {
 		var n int
 		var cm *ipv6.ControlMessage

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ikectx/ikectx/cxtp"
@@ -16,6 +17,7 @@ type UDPConn struct {
 	c     *net.UDPConn
 	local netip.AddrPort
 	stats counters
+	rmu   sync.Mutex // one reader at a time: buf and the read deadline
 	buf   []byte
 }
 
@@ -79,6 +81,8 @@ func (u *UDPConn) WriteTo(b []byte, to netip.AddrPort) error {
 
 // ReadFrom implements Conn. Empty datagrams are dropped and counted.
 func (u *UDPConn) ReadFrom(ctx context.Context) (Packet, error) {
+	u.rmu.Lock()
+	defer u.rmu.Unlock()
 	for {
 		var n int
 		var from netip.AddrPort
