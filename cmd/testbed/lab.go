@@ -294,11 +294,7 @@ func runLabTests(ctx context.Context, s *session, pkgs []string, runRE string, e
 			if err := s.prepare(ctx); err != nil {
 				return lab.Summary{}, err
 			}
-			var files []lab.File
-			for _, b := range bins {
-				files = append(files, lab.File{Guest: lab.GuestTests + "/" + b.Name, Host: b.Path})
-			}
-			_, runErr = s.boot(ctx, lab.TestScript(bins, targs), env, files, tally)
+			_, runErr = s.boot(ctx, lab.TestScript(bins, targs), env, lab.TestFiles(bins), tally)
 		}
 	}
 	sum := tally.Summary(bins)

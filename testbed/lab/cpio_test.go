@@ -143,7 +143,7 @@ func TestImageParentsAndDuplicates(t *testing.T) {
 	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
 
 	file := filepath.Join(dir, "initrd.gz")
-	im, err := newImage(file)
+	im, err := newImage(file, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,5 +199,27 @@ func TestImageParentsAndDuplicates(t *testing.T) {
 	}
 	if string(data["ikectx/examples/link"]) != "sub/f.txt" || string(data["ikectx/examples/sub/f.txt"]) != "data" {
 		t.Errorf("tree contents: link %q file %q", data["ikectx/examples/link"], data["ikectx/examples/sub/f.txt"])
+	}
+}
+
+func TestImagePlain(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "initrd.cpio")
+	im, err := newImage(file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Data("/etc/x", []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, data := readCpio(t, raw)
+	if len(hs) != 2 || hs[0].Name != "etc" || string(data["etc/x"]) != "12345" {
+		t.Errorf("entries %+v", hs)
 	}
 }

@@ -9,7 +9,8 @@
 //     dpkg-deb -x, vmlinux extraction, depmod), outside git.
 //   - aptver.go: finds the kernel package behind linux-image-amd64.
 //   - modules.go: modules.dep/alias/builtin parsing and dependency closure.
-//   - cpio.go: a newc cpio writer; initramfs.go: the image built with it.
+//   - cpio.go: a newc cpio writer; initramfs.go: the image built with it
+//     (plain by default, gzip optional: see Spec.Gzip).
 //   - initscript.go: the guest's /init.
 //   - qemu.go: the qemu command line and acceleration choice.
 //   - console.go: the console marker parser (@@BEGIN, @@RESULT rc=N).

@@ -27,6 +27,9 @@ type TestBinary struct {
 	Pkg  string // the package pattern it was built from, e.g. "./pfkey"
 	Name string // file name, e.g. "pfkey.test", "pfkey_setkey.test"
 	Path string // host path
+	// Testdata is the package's testdata directory on the host, if it has
+	// one; the guest copies it into the binary's working directory.
+	Testdata string
 }
 
 // FindLabTestPackages returns, as "./dir" patterns, every package under root
@@ -94,7 +97,33 @@ func BuildTestBinary(ctx context.Context, root, pkg, outDir string) (TestBinary,
 	if _, err := os.Stat(tb.Path); err != nil {
 		return tb, fmt.Errorf("lab: %s has no test files (go test -c wrote nothing)", pkg)
 	}
+	dir := pkg
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "testdata")); err == nil && st.IsDir() {
+		tb.Testdata = filepath.Join(dir, "testdata")
+	}
 	return tb, nil
+}
+
+// guestTestdata is where a binary's testdata directory goes in the guest.
+func guestTestdata(b TestBinary) string {
+	return GuestTests + "/" + strings.TrimSuffix(b.Name, ".test") + ".testdata"
+}
+
+// TestFiles are the initramfs files for the binaries: each at
+// /ikectx/tests/NAME.test, and its package's testdata directory, which
+// TestScript copies into the binary's working directory as ./testdata.
+func TestFiles(bins []TestBinary) []File {
+	var files []File
+	for _, b := range bins {
+		files = append(files, File{Guest: GuestTests + "/" + b.Name, Host: b.Path})
+		if b.Testdata != "" {
+			files = append(files, File{Guest: guestTestdata(b), Host: b.Testdata})
+		}
+	}
+	return files
 }
 
 // TestArgs are the arguments each lab test binary gets.
@@ -107,8 +136,9 @@ func TestArgs(run string, timeout time.Duration) []string {
 }
 
 // TestScript is the guest payload that runs each binary (stored under
-// /ikectx/tests) in its own fresh directory, between @@TEST/@@TESTRC
-// markers that Tally reads. The payload's exit status is 0.
+// /ikectx/tests, see TestFiles) in its own fresh directory under /tmp
+// (holding a copy of the package's testdata, if any), between
+// @@TEST/@@TESTRC markers that Tally reads. The payload's exit status is 0.
 func TestScript(bins []TestBinary, args []string) string {
 	var b strings.Builder
 	b.WriteString("# ikectx lab test payload\n")
@@ -118,7 +148,11 @@ func TestScript(bins []TestBinary, args []string) string {
 			q[i] = shellQuote(a)
 		}
 		fmt.Fprintf(&b, "echo '%s%s'\n", markerTest, t.Name)
-		fmt.Fprintf(&b, "d=$(mktemp -d /tmp/%s.XXXXXX) && cd \"$d\" && %s/%s %s\n", strings.TrimSuffix(t.Name, ".test"), GuestTests, t.Name, strings.Join(q, " "))
+		fmt.Fprintf(&b, "d=$(mktemp -d /tmp/%s.XXXXXX) && cd \"$d\" && ", strings.TrimSuffix(t.Name, ".test"))
+		if t.Testdata != "" {
+			fmt.Fprintf(&b, "cp -a %s ./testdata && ", guestTestdata(t))
+		}
+		fmt.Fprintf(&b, "%s/%s %s\n", GuestTests, t.Name, strings.Join(q, " "))
 		fmt.Fprintf(&b, "echo \"%s%s rc=$?\"\ncd /tmp\n", markerTestRC, t.Name)
 	}
 	return b.String()
@@ -295,6 +329,12 @@ func RunTestsOnHost(ctx context.Context, bins []TestBinary, args, env []string, 
 		dir, err := os.MkdirTemp("", strings.TrimSuffix(b.Name, ".test")+".")
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
+		}
+		if b.Testdata != "" {
+			if _, err := runCmd(ctx, "", "cp", "-a", b.Testdata, filepath.Join(dir, "testdata")); err != nil {
+				os.RemoveAll(dir)
+				return fmt.Errorf("lab: copying testdata for %s: %w", b.Name, err)
+			}
 		}
 		cmd := exec.CommandContext(ctx, b.Path, args...)
 		cmd.Dir = dir

@@ -98,9 +98,11 @@ func TestTestScriptShell(t *testing.T) {
 		t.Skip("no sh")
 	}
 	dir := t.TempDir()
-	fake := "#!/bin/sh\necho \"args:$*\"\necho \"cwd:$(pwd)\"\necho '--- PASS: TestLabFake (0.00s)'\nexit 0\n"
+	fake := "#!/bin/sh\necho \"args:$*\"\necho \"cwd:$(pwd)\"\ncat testdata/in.txt\necho '--- PASS: TestLabFake (0.00s)'\nexit 0\n"
 	os.WriteFile(filepath.Join(dir, "p.test"), []byte(fake), 0o755)
-	script := TestScript([]TestBinary{{Name: "p.test"}}, TestArgs("^TestLab'x", 0))
+	os.MkdirAll(filepath.Join(dir, "p.testdata"), 0o755)
+	os.WriteFile(filepath.Join(dir, "p.testdata", "in.txt"), []byte("from-testdata\n"), 0o644)
+	script := TestScript([]TestBinary{{Name: "p.test", Testdata: "/host/p/testdata"}}, TestArgs("^TestLab'x", 0))
 	script = strings.ReplaceAll(script, "mktemp -d /tmp/", "mktemp -d "+dir+"/")
 	script = strings.ReplaceAll(script, GuestTests, dir)
 	out, err := exec.Command(sh, "-c", script).CombinedOutput()
@@ -113,7 +115,7 @@ func TestTestScriptShell(t *testing.T) {
 	if len(ps) != 1 || !ps[0].OK() || ps[0].Passed != 1 {
 		t.Fatalf("tally %+v from\n%s", ps, out)
 	}
-	if !strings.Contains(string(out), "args:-test.v -test.run ^TestLab'x") || !strings.Contains(string(out), "cwd:"+dir+"/p.") {
+	if !strings.Contains(string(out), "args:-test.v -test.run ^TestLab'x") || !strings.Contains(string(out), "cwd:"+dir+"/p.") || !strings.Contains(string(out), "from-testdata") {
 		t.Errorf("unexpected output:\n%s", out)
 	}
 }
@@ -136,5 +138,18 @@ func TestRunTestsOnHost(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "lab=1 extra=1") {
 		t.Errorf("environment not passed:\n%s", out.String())
+	}
+}
+
+func TestTestFilesAndBuild(t *testing.T) {
+	files := TestFiles([]TestBinary{{Name: "a.test", Path: "/h/a.test"}, {Name: "b_c.test", Path: "/h/b_c.test", Testdata: "/src/b/c/testdata"}})
+	got := fmt.Sprint(files)
+	want := fmt.Sprint([]File{
+		{Guest: GuestTests + "/a.test", Host: "/h/a.test"},
+		{Guest: GuestTests + "/b_c.test", Host: "/h/b_c.test"},
+		{Guest: GuestTests + "/b_c.testdata", Host: "/src/b/c/testdata"},
+	})
+	if got != want {
+		t.Errorf("files\n %s\nwant\n %s", got, want)
 	}
 }

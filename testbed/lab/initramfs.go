@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -17,22 +18,45 @@ import (
 // creates parent directories on demand and refuses to write a path twice.
 type image struct {
 	f       *os.File
-	gz      *gzip.Writer
+	gz      io.WriteCloser // gzip, or nopCloser for a plain archive
 	cw      *cpioWriter
 	written map[string]bool // archive names already present
 	dirs    map[string]bool
 }
 
-// newImage creates the archive file at file.
-func newImage(file string) (*image, error) {
+// newImage creates the archive file at file, gzip'd when compress is set.
+func newImage(file string, compress bool) (*image, error) {
 	f, err := os.Create(file)
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
-	// BestSpeed: the archive is rebuilt for every run, and the guest's gunzip
-	// costs about the same whatever the level.
-	gz, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	return &image{f: f, gz: gz, cw: newCpioWriter(gz), written: map[string]bool{}, dirs: map[string]bool{}}, nil
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var w io.WriteCloser = flushCloser{bw}
+	if compress {
+		// BestSpeed: the archive is rebuilt for every run, and the guest's
+		// gunzip costs about the same whatever the level.
+		gz, _ := gzip.NewWriterLevel(bw, gzip.BestSpeed)
+		w = chainCloser{gz, flushCloser{bw}}
+	}
+	return &image{f: f, gz: w, cw: newCpioWriter(w), written: map[string]bool{}, dirs: map[string]bool{}}, nil
+}
+
+type flushCloser struct{ *bufio.Writer }
+
+func (f flushCloser) Close() error { return f.Flush() }
+
+// chainCloser closes the gzip stream, then flushes the buffer under it.
+type chainCloser struct {
+	io.WriteCloser
+	next io.Closer
+}
+
+func (c chainCloser) Close() error {
+	err := c.WriteCloser.Close()
+	if e := c.next.Close(); err == nil {
+		err = e
+	}
+	return err
 }
 
 // Close writes the trailer and closes the file.

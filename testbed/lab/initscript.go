@@ -48,9 +48,7 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/netns /run/lock
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 hostname ` + guestHostname + `
-for m in ` + strings.Join(load, " ") + `; do
-	modprobe "$m" || echo "lab: modprobe $m failed"
-done
+modprobe -a ` + strings.Join(load, " ") + ` || echo "lab: modprobe failed"
 ` + GuestIP + ` link set lo up
 export IKECTX_LAB=1
 `)

@@ -12,7 +12,7 @@ func TestInitScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"for m in crc32c_generic af_key; do",
+		"modprobe -a crc32c_generic af_key ||",
 		"export IKECTX_LAB=1\n",
 		"export B='it'\\''s'\n",
 		"echo " + MarkerBegin + "\n",

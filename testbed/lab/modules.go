@@ -12,9 +12,11 @@ import (
 )
 
 // DefaultModules are the kernel modules the lab loads at boot: PF_KEY and
-// XFRM, ESP for IPv4 and IPv6 with the usual ciphers (AES-CBC, AES-CTR,
-// AES-GCM, HMAC-SHA1/256/512) and the RNG the IV generators need, veth and
-// dummy links, SCTP, and netem. Names built into the kernel are skipped.
+// XFRM, ESP and AH for IPv4 and IPv6 with every cipher setkey knows (AES
+// CBC/CTR/GCM/CCM, 3DES, Blowfish, CAST, Camellia, Twofish, Serpent,
+// ChaCha20-Poly1305, HMAC-SHA1/256/384/512, RIPEMD-160, XCBC, CMAC) and the
+// RNG the IV generators need, IPComp, veth and dummy links, IP tunnels,
+// SCTP, and netem. Names built into the kernel are skipped.
 var DefaultModules = []string{
 	// crc32c_generic first: busybox modprobe ignores libcrc32c's softdep.
 	"crc32c_generic",
@@ -25,8 +27,14 @@ var DefaultModules = []string{
 	"sch_netem",
 	"gcm", "ghash-generic",
 	"dummy",
-	// Tunnel-mode XFRM and IPv6 tunnels over IPv4 as some tests use them.
-	"xfrm4_tunnel", "xfrm6_tunnel", "tunnel4", "tunnel6",
+	// Tunnel-mode XFRM and IP-in-IP tunnels (IPv6 mobility uses them).
+	"xfrm4_tunnel", "xfrm6_tunnel", "tunnel4", "tunnel6", "ip6_tunnel",
+	// AH, IPComp and the rest of setkey's algorithms, so that REGISTER
+	// lists them (it shows only what is loaded).
+	"ah4", "ah6", "ipcomp", "ipcomp6", "xfrm_ipcomp",
+	"des_generic", "des3_ede", "xcbc", "cmac", "rmd160", "blowfish_generic",
+	"camellia_generic", "twofish_generic", "cast5_generic", "serpent_generic",
+	"chacha20poly1305", "ccm", "seqiv", "authencesn",
 }
 
 // modName is a module's canonical name: its file's base name without ".ko"

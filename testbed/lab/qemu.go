@@ -57,6 +57,7 @@ func qemuArgs(kernel, initrd string, memMB int, accel string) []string {
 		"-accel", accel, "-cpu", cpu,
 		"-m", strconv.Itoa(memMB), "-smp", "1",
 		"-nographic", "-no-reboot",
+		"-nic", "none", // no NIC: no option ROM to probe, no network outside
 		"-kernel", kernel, "-initrd", initrd,
 		"-append", KernelCmdline,
 	}

@@ -49,6 +49,11 @@ type Spec struct {
 	// WorkDir holds the initramfs; default a temporary directory removed
 	// after the run.
 	WorkDir string
+	// Gzip compresses the initramfs. Off by default: under emulation the
+	// guest unpacks a plain cpio about 3 times faster than a gzip'd one
+	// (0.7-3 s against 3.6-9 s for 10 MB of content, measured), which
+	// outweighs reading twice the bytes. IKECTX_LAB_INITRD=gzip turns it on.
+	Gzip bool
 }
 
 // Result is the outcome of a boot.
@@ -95,8 +100,12 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 		defer os.RemoveAll(work)
 	}
 	t0 := time.Now()
-	initrd := filepath.Join(work, "initrd.gz")
-	if err := buildImage(ctx, spec, initrd, work); err != nil {
+	gz := spec.Gzip || os.Getenv("IKECTX_LAB_INITRD") == "gzip"
+	initrd := filepath.Join(work, "initrd.cpio")
+	if gz {
+		initrd += ".gz"
+	}
+	if err := buildImage(ctx, spec, initrd, work, gz); err != nil {
 		return res, err
 	}
 	res.BuildTime = time.Since(t0)
@@ -170,9 +179,9 @@ func boot(ctx context.Context, qemu string, args []string, spec Spec, res Result
 	return res, fmt.Errorf("%w: %s %s; last console lines:\n%s%s", ErrNoPayloadResult, why, stage, con.lastLines(), msg)
 }
 
-// buildImage writes the initramfs: the base system (busybox, modules,
+// buildImage writes the initramfs (a newc cpio, gzip'd if gz): the base system (busybox, modules,
 // iproute2), spec.Files, /init and the payload.
-func buildImage(ctx context.Context, spec Spec, file, work string) (err error) {
+func buildImage(ctx context.Context, spec Spec, file, work string, gz bool) (err error) {
 	idx, err := loadModIndex(spec.Kernel.ModulesDir)
 	if err != nil {
 		return err
@@ -189,7 +198,7 @@ func buildImage(ctx context.Context, spec Spec, file, work string) (err error) {
 	if err != nil {
 		return err
 	}
-	im, err := newImage(file)
+	im, err := newImage(file, gz)
 	if err != nil {
 		return err
 	}
