@@ -17,7 +17,7 @@ import (
 //
 // (cxtpd and cxtp-testmod are the VM's /usr/local/bin copies).
 func TestLabSCTPTransfers(t *testing.T) {
-	e := newE2E(t, "sctp", "4s")
+	e := newE2E(t, "sctp", "15s") // emulation is slow: the helper sends take seconds
 	runE2E(t, e)
 	re := regexp.MustCompile(`(?m)^transport sctp sent (\d+) received (\d+)`)
 	for _, c := range []string{e.parCfg, e.narCfg} {

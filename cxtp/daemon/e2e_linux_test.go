@@ -50,6 +50,7 @@ type e2eNet struct {
 	narMod       string
 	shm          []string
 	procs        []*exec.Cmd
+	arTransport  string
 }
 
 func e2eRequire(t *testing.T) string {
@@ -102,7 +103,7 @@ func newE2E(t *testing.T, arTransport string, lifetime string) *e2eNet {
 	dir := t.TempDir()
 	id := fmt.Sprintf("%d%d", os.Getpid()%100000, e2eSeq.Add(1))
 	e := &e2eNet{t: t, ip: ip, dir: dir, mn: "cxmn" + id, par: "cxpar" + id, nar: "cxnar" + id,
-		mnCfg: map[string]string{}}
+		mnCfg: map[string]string{}, arTransport: arTransport}
 	e.bin = e2eBinaries(t, dir)
 	for _, n := range []string{e.mn, e.par, e.nar} {
 		e.run("netns", "add", n)
@@ -337,10 +338,15 @@ func TestE2EHelperSend(t *testing.T) {
 	src := netip.MustParseAddr(os.Getenv("CXTPD_E2E_SRC"))
 	var conn transport.Conn
 	var err error
-	if kind == "icmp" {
+	switch kind {
+	case "icmp":
 		conn, err = transport.ListenICMPv6(src)
-	} else {
+	case "udp":
 		conn, err = transport.ListenUDP(netip.AddrPortFrom(src, 40000))
+	case "sctp":
+		conn, err = transport.ListenSCTP(netip.AddrPortFrom(src, 40000), transport.SCTPOptions{})
+	default:
+		t.Fatalf("kind %q", kind)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -354,6 +360,10 @@ func TestE2EHelperSend(t *testing.T) {
 		if err := conn.WriteTo(b, netip.AddrPortFrom(dst, cxtp.Port)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if kind == "sctp" {
+		// Closing at once could abort the association before delivery.
+		time.Sleep(time.Second)
 	}
 }
 
@@ -479,7 +489,7 @@ func runE2E(t *testing.T, e *e2eNet) {
 		b, _ := cxtp.Marshal(&cxtp.PCTD{PrevCoA: mnAddr(4), Algorithm: cxtp.AlgHMACSHA1, Key: e2eKey(),
 			CDBs: []cxtp.CDB{{FPT: e2eFPT, Data: []byte("evil")}}})
 		stored := e.counter(e.narCfg, "contexts stored")
-		e.send(e.mn, "udp", mnNCoA(4).String(), "2001:db8:a::2", b)
+		e.send(e.mn, e.arTransport, mnNCoA(4).String(), "2001:db8:a::2", b)
 		e.waitCounter(e.narCfg, "rejected unknown-peer", 1)
 		if e.counter(e.narCfg, "contexts stored") != stored {
 			t.Fatal("stored a context from an unknown peer")
