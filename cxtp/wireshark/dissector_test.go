@@ -2,6 +2,7 @@ package wireshark
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -320,4 +321,118 @@ func TestDissectorDoesNotBreakICMPv6(t *testing.T) {
 	if strings.TrimSpace(out) != "128\t2\t" && strings.TrimRight(out, "\n") != "128\t2\t" {
 		t.Fatalf("echo request decodes as %q", out)
 	}
+}
+
+// TestDissectorTruncations feeds the dissector every prefix of every sample
+// message (and a copy with the length field patched to match) over UDP and
+// ICMPv6: it must flag them as malformed, never raise a Lua error.
+func TestDissectorTruncations(t *testing.T) {
+	requireTshark(t)
+	var ss []sample
+	for _, s := range samples() {
+		if s.raw != nil {
+			continue
+		}
+		full, _ := cxtp.Marshal(s.msg)
+		for n := 0; n < len(full); n++ {
+			cut := make([]byte, n) // non-nil even when empty
+			copy(cut, full)
+			if n == 0 {
+				// UDP does not call a sub-dissector for an empty
+				// payload; ICMPv6 type 150/1 without CXTP octets is
+				// flagged.
+				ss = append(ss, sample{name: s.name, raw: cut, via: viaICMPv6, src: nCoA, dst: nAR})
+			} else {
+				ss = append(ss, sample{name: s.name, raw: cut, via: viaUDP, src: pAR, dst: nAR})
+			}
+			if n >= 4 {
+				fixed := append([]byte(nil), cut...)
+				fixed[2], fixed[3] = byte(n>>8), byte(n)
+				ss = append(ss, sample{name: s.name + " (length patched)", raw: fixed, via: viaICMPv6, src: nCoA, dst: nAR})
+			}
+		}
+	}
+	pcap := filepath.Join(t.TempDir(), "cxtp-truncated.pcap")
+	writeCapture(t, pcap, ss)
+	script, _ := filepath.Abs("cxtp.lua")
+	out := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message")
+	rows := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(rows) != len(ss) {
+		t.Fatalf("%d rows for %d frames", len(rows), len(ss))
+	}
+	valid := 0
+	for i, row := range rows {
+		if strings.Contains(row, "Lua Error") {
+			t.Errorf("%s, %d octets: %s", ss[i].name, len(ss[i].raw), row)
+		}
+		// A patched prefix may still be a valid, shorter message (e.g. a
+		// CTAR without its FPT list); everything else must be flagged.
+		flagged := !strings.HasSuffix(row, "\t")
+		_, perr := cxtp.Parse(ss[i].raw)
+		if perr != nil && !flagged {
+			t.Errorf("%s, %d octets: the Go decoder rejects it (%v) but the dissector does not flag it", ss[i].name, len(ss[i].raw), perr)
+		}
+		if perr == nil {
+			valid++
+			if flagged {
+				t.Errorf("%s, %d octets: valid for the Go decoder, flagged by the dissector: %s", ss[i].name, len(ss[i].raw), row)
+			}
+		}
+	}
+	t.Logf("%d truncated frames, %d decoded as a valid shorter message", len(ss), valid)
+}
+
+// TestDissectorAgreesWithDecoder mutates the sample messages at random
+// (seeded) and checks that the dissector flags exactly the inputs the Go
+// decoder rejects, and never raises a Lua error.
+func TestDissectorAgreesWithDecoder(t *testing.T) {
+	requireTshark(t)
+	r := rand.New(rand.NewPCG(4067, 2005))
+	base := samples()
+	var ss []sample
+	for range 600 {
+		s := base[r.IntN(len(base))]
+		if s.raw != nil {
+			continue
+		}
+		b, _ := cxtp.Marshal(s.msg)
+		for range 1 + r.IntN(3) {
+			i := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b[i] ^= 1 << r.IntN(8)
+			case 1:
+				b[i] = byte(r.Uint32())
+			case 2:
+				if len(b) > 8 {
+					b = b[:len(b)-1-r.IntN(4)]
+					b[2], b[3] = byte(len(b)>>8), byte(len(b))
+				}
+			}
+		}
+		ss = append(ss, sample{name: s.name, raw: b, via: viaUDP, src: pAR, dst: nAR})
+	}
+	pcap := filepath.Join(t.TempDir(), "cxtp-mutated.pcap")
+	writeCapture(t, pcap, ss)
+	script, _ := filepath.Abs("cxtp.lua")
+	out := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-T", "fields", "-e", "cxtp.type", "-e", "_ws.expert.message")
+	rows := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(rows) != len(ss) {
+		t.Fatalf("%d rows for %d frames", len(rows), len(ss))
+	}
+	bad := 0
+	for i, row := range rows {
+		if strings.Contains(row, "Lua Error") {
+			t.Errorf("frame %d: %s", i+1, row)
+		}
+		flagged := !strings.HasSuffix(row, "\t")
+		_, err := cxtp.Parse(ss[i].raw)
+		if (err != nil) != flagged {
+			t.Errorf("frame %d (% x): Go decoder error %v, dissector %q", i+1, ss[i].raw, err, row)
+		}
+		if err != nil {
+			bad++
+		}
+	}
+	t.Logf("%d mutated messages, %d invalid; decoder and dissector agree", len(ss), bad)
 }
