@@ -230,6 +230,12 @@ func nattPort(p uint16) uint16 {
 	return p
 }
 
+// linuxAEAD are the combined-mode algorithms of pfkey's Linux table.
+var linuxAEAD = map[string]bool{
+	"aes-gcm-8": true, "aes-gcm-12": true, "aes-gcm-16": true,
+	"aes-ccm-8": true, "aes-ccm-12": true, "aes-ccm-16": true, "null-aes-gmac": true,
+}
+
 // dialectAlgName maps setkey's names onto the names of package pfkey.
 func dialectAlgName(name string) string {
 	switch name {
@@ -247,10 +253,15 @@ func setAlgs(m *pfkey.Message, s *SAStmt, d *pfkey.Dialect) error {
 		if !ok {
 			return errorf(a.At, "encryption algorithm %s is not supported by %s's PF_KEY", a.Name, d.Name)
 		}
-		m.SA.Enc = pfkey.EncAlg(info.ID)
-		if a.Key != nil {
-			m.EncKey = pfkey.NewKey(a.Key)
+		if d.Name == pfkey.Linux.Name && linuxAEAD[info.Name] {
+			// af_key looks encryption algorithms up in the kernel's ealg
+			// list only; AEADs exist only in XFRM netlink (ENOSYS).
+			return errorf(a.At, "encryption algorithm %s is an AEAD, which linux's PF_KEY cannot install (use ip xfrm)", a.Name)
 		}
+		m.SA.Enc = pfkey.EncAlg(info.ID)
+		// A key extension even for null (0 bits), as setkey sends it: Linux
+		// refuses an ESP SA without one (EINVAL).
+		m.EncKey = pfkey.NewKey(a.Key)
 	}
 	if a := s.Auth; a != nil {
 		info, ok := d.LookupAuth(a.Name)

@@ -197,3 +197,19 @@ func TestGoldenSmallLinux(t *testing.T) {
 `)
 	compareGolden(t, "get", buildOne(t, "get 127.0.0.1 127.0.0.2 ah 0x10004;", linuxLE), want)
 }
+
+// -E null carries an encryption key extension of 0 bits (ipsec-tools does
+// the same; Linux refuses an ESP SA without KEY_ENCRYPT), -A null none.
+func TestGoldenNullLinux(t *testing.T) {
+	want := hx(t, `
+02 03 00 03  0d 00 00 00  00 00 00 00  00 00 00 00 // ADD esp, len 13 (104 bytes)
+02 00 01 00  00 00 00 09  00 00 fb 0b  40 00 00 00 // sa: spi 9, auth 251 (null), enc 11 (null), CYCSEQ
+03 00 05 00  ff 20 00 00                           // src /32
+02 00 00 00  0a 00 00 01  00 00 00 00  00 00 00 00
+03 00 06 00  ff 20 00 00                           // dst /32
+02 00 00 00  0a 00 00 02  00 00 00 00  00 00 00 00
+01 00 09 00  00 00 00 00                           // sadb_key encrypt: len 1, 0 bits, no key bytes
+02 00 13 00  00 00 00 00  00 00 00 00  00 00 00 00 // sa2: mode any
+`)
+	compareGolden(t, "null", buildOne(t, "add 10.0.0.1 10.0.0.2 esp 9 -E null -A null;", linuxLE), want)
+}

@@ -18,3 +18,5 @@ func parseFile(path string) (*Script, error) {
 	}
 	return Parse(path, b, &Options{Resolve: noResolve})
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
