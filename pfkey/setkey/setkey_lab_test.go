@@ -250,7 +250,7 @@ func TestLabRunAPI(t *testing.T) {
 	src := `flush; spdflush;
 add -n 192.0.2.1 192.0.2.2 esp 0x100 -m transport -r 64 -lh 600 -ls 500 -bh 1000000 -bs 900000 -E 3des-cbc "0123456789abcdef01234567" -A hmac-md5 "0123456789abcdef";
 add 192.0.2.1 192.0.2.2 esp 0x101 -E aes-ctr 0x00112233445566778899aabbccddeeff01020304 -A hmac-sha512 0x` + strings.Repeat("ab", 64) + `;
-add 192.0.2.1 192.0.2.2 esp 0x102 -E twofish-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha256 0x`+strings.Repeat("ef", 32)+`;
+add 192.0.2.1 192.0.2.2 esp 0x102 -E twofish-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha256 0x` + strings.Repeat("ef", 32) + `;
 add 192.0.2.1 192.0.2.2 esp 0x103 -E null -A hmac-sha384 0x` + strings.Repeat("cd", 48) + `;
 add 192.0.2.1 192.0.2.2 esp 0x104 -E blowfish-cbc "kamekame" -A aes-xcbc-mac 0x00112233445566778899aabbccddeeff;
 add 192.0.2.1 192.0.2.2 ah 0x105 -A hmac-ripemd160 "01234567890123456789";
