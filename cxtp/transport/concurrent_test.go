@@ -61,3 +61,36 @@ func TestUDPConcurrentReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPWildcardDualStack: a conn bound to the IPv6 wildcard talks to an
+// IPv4 peer; addresses come out unmapped and go in plain.
+func TestUDPWildcardDualStack(t *testing.T) {
+	w, err := ListenUDP(netip.AddrPortFrom(netip.Addr{}, 45196))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	v4, err := ListenUDP(netip.MustParseAddrPort("127.0.0.1:45197"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v4.Close()
+	if err := v4.WriteTo([]byte("ping"), netip.MustParseAddrPort("127.0.0.1:45196")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := w.ReadFrom(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.From != v4.LocalAddr() {
+		t.Fatalf("from %v, want %v", p.From, v4.LocalAddr())
+	}
+	if err := w.WriteTo([]byte("pong"), p.From); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := v4.ReadFrom(ctx); err != nil || string(p.Data) != "pong" {
+		t.Fatalf("%q %v", p.Data, err)
+	}
+}

@@ -146,3 +146,29 @@ func TestLabUDPExchange(t *testing.T)    { TestUDPExchange(t) }
 func TestLabICMPv6Exchange(t *testing.T) { TestICMPv6Exchange(t) }
 func TestLabICMPv6HopLimit(t *testing.T) { TestICMPv6DropsWrongHopLimit(t) }
 func TestLabFrameSizes(t *testing.T)     { TestFrameSizes(t) }
+
+// TestLabSCTPWildcardIPv4Peer: an AR bound to the IPv6 wildcard exchanges
+// with an IPv4-only peer (IPv4-mapped addresses inside, plain outside).
+func TestLabSCTPWildcardIPv4Peer(t *testing.T) {
+	exec.Command(ipBinaryPath(), "link", "set", "lo", "up").Run()
+	a, b := sctpPair(t, "", "",
+		netip.AddrPortFrom(netip.Addr{}, 5291),
+		netip.MustParseAddrPort("127.0.0.1:5292"), SCTPOptions{})
+	msg := []byte{0x26, 0x80, 0x00, 0x08, 198, 51, 100, 10} // CTC, IPv4 form
+	if err := b.WriteTo(msg, netip.MustParseAddrPort("127.0.0.1:5291")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.ReadFrom(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.From != b.LocalAddr() || !bytes.Equal(p.Data, msg) {
+		t.Fatalf("from %v (want %v), % x", p.From, b.LocalAddr(), p.Data)
+	}
+	if err := a.WriteTo(msg, p.From); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := b.ReadFrom(ctxT(t, 10*time.Second)); err != nil || p.From.Port() != 5291 {
+		t.Fatalf("reply: %+v %v", p, err)
+	}
+}
