@@ -55,13 +55,18 @@ func Open() (*Conn, error) {
 	// Dumps of large tables arrive faster than they are read on FreeBSD;
 	// a large receive buffer avoids ENOBUFS. Best effort.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	return newConn(fd, Native, uint32(os.Getpid()))
+}
+
+// newConn wraps a non-blocking datagram socket that speaks dialect d.
+func newConn(fd int, d *Dialect, pid uint32) (*Conn, error) {
 	f := os.NewFile(uintptr(fd), "pfkey")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("pfkey: %w", err)
 	}
-	return &Conn{d: Native, f: f, rc: rc, pid: uint32(os.Getpid()), buf: make([]byte, MaxMessageLen)}, nil
+	return &Conn{d: d, f: f, rc: rc, pid: pid, buf: make([]byte, MaxMessageLen)}, nil
 }
 
 // Close closes the socket.
