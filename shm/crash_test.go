@@ -14,7 +14,7 @@ import (
 
 func readImage(t *testing.T, name string) *Image {
 	t.Helper()
-	b, err := os.ReadFile("/dev/shm" + name)
+	b, err := ReadObject(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@
 //	 12   4  header size (64)
 //	 16   4  slot count N (1..4096)
 //	 20   4  slot size S in bytes (see below)
-//	 24   4  max data D per slot (1..1048576)
+//	 24   4  max data D per slot (1..1048576; the whole segment at most 1 GiB)
 //	 28   4  CRC32C (Castagnoli) of bytes 0..27
 //	 32   4  PID of the CXTP module     (0 = not running)  atomic
 //	 36   4  PID of the context module  (0 = not running)  atomic

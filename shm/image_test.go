@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"os"
 	"testing"
 )
 
@@ -36,7 +35,7 @@ func FuzzParseImage(f *testing.F) {
 	if err := ctxseg.Reply(1, StatusOK, []byte("done")); err != nil {
 		f.Fatal(err)
 	}
-	b, err := os.ReadFile(dir + "/fuzzseed")
+	b, err := ReadObject("/fuzzseed", &Options{Dir: dir})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -18,6 +18,7 @@ const (
 	DefaultMaxData = 8192
 	MaxSlots       = 4096
 	MaxDataLimit   = 1 << 20
+	MaxSegmentSize = 1 << 30 // bound on the whole segment (also keeps sizes within a 32-bit int)
 )
 
 // Header field offsets.
@@ -84,6 +85,9 @@ func (g Geometry) Validate() error {
 	}
 	if g.MaxData < 1 || g.MaxData > MaxDataLimit {
 		return fmt.Errorf("max data %d out of range 1..%d", g.MaxData, MaxDataLimit)
+	}
+	if int64(g.Slots)*int64(g.SlotSize())+HeaderSize > MaxSegmentSize {
+		return fmt.Errorf("%d slots of %d bytes exceed the %d-byte segment limit", g.Slots, g.MaxData, MaxSegmentSize)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func TestGoldenEncode(t *testing.T) {
 	if _, err := seg.Post(Request{Op: OpCapture, FPT: 0xfff0, MN: netip.MustParseAddr("2001:db8::1"), Tag: 0x0102030405060708, Data: []byte("hello")}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(dir + "/golden")
+	got, err := ReadObject("/golden", &Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestGeometry(t *testing.T) {
 	if g.RecordSize() != 8240 || g.SlotSize() != 16512 || g.Size() != 64+64*16512 {
 		t.Fatalf("default geometry: record %d slot %d size %d", g.RecordSize(), g.SlotSize(), g.Size())
 	}
-	for _, bad := range []Geometry{{0, 1}, {1, 0}, {MaxSlots + 1, 1}, {1, MaxDataLimit + 1}} {
+	for _, bad := range []Geometry{{0, 1}, {1, 0}, {MaxSlots + 1, 1}, {1, MaxDataLimit + 1}, {MaxSlots, MaxDataLimit}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v accepted", bad)
 		}

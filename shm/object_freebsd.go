@@ -54,3 +54,17 @@ func unlinkObject(name, _ string) error {
 	}
 	return nil
 }
+
+// openReadOnly opens an existing object for reading.
+func openReadOnly(name, _ string) (int, error) {
+	a, err := shmOpen2For(name, false)
+	if err != nil {
+		return -1, err
+	}
+	a.Flags = a.Flags&^0x3 | fbsdORDONLY
+	fd, err := shmOpen2(a)
+	if err != nil {
+		return -1, fmt.Errorf("shm_open2 %s read-only: %w", name, err)
+	}
+	return fd, nil
+}

@@ -43,3 +43,13 @@ func openObject(name, dir string) (fd int, created bool, err error) {
 func unlinkObject(name, dir string) error {
 	return unix.Unlink(objectPath(name, dir))
 }
+
+// openReadOnly opens an existing object for reading.
+func openReadOnly(name, dir string) (int, error) {
+	p := objectPath(name, dir)
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", p, err)
+	}
+	return fd, nil
+}

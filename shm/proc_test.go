@@ -164,7 +164,7 @@ type child struct {
 	pid   int
 }
 
-func startChild(t *testing.T, role, name string, env ...string) *child {
+func startChild(t testing.TB, role, name string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChild+"="+role, "SHM_TEST_NAME="+name)
@@ -208,7 +208,7 @@ func startChild(t *testing.T, role, name string, env ...string) *child {
 
 // line waits for the child's next line (the deadline only keeps a broken
 // test from hanging).
-func (c *child) line(t *testing.T) string {
+func (c *child) line(t testing.TB) string {
 	t.Helper()
 	select {
 	case l, ok := <-c.lines:
@@ -224,7 +224,7 @@ func (c *child) line(t *testing.T) string {
 
 // kill sends SIGKILL and reaps the child, so that kill(pid, 0) reports it
 // gone (a zombie still exists).
-func (c *child) kill(t *testing.T) {
+func (c *child) kill(t testing.TB) {
 	t.Helper()
 	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import "fmt"
 const (
 	fbsdSysShmOpen2  = 571
 	fbsdSysShmUnlink = 483
+	fbsdORDONLY      = 0x0000
 	fbsdORDWR        = 0x0002
 	fbsdOCreat       = 0x0200
 	fbsdOExcl        = 0x0800
