@@ -84,6 +84,17 @@ func AppendICMPv6(b, msg []byte) []byte {
 	return append(b, msg...)
 }
 
+// ParseICMPv6 returns the CXTP message carried by an ICMPv6 message (as
+// read from a raw ICMPv6 socket or a capture, starting at the ICMPv6 type),
+// or ok=false if it is not type 150, code 0, subtype 1. The checksum is not
+// checked (the kernel did). msg aliases b.
+func ParseICMPv6(b []byte) (msg []byte, ok bool) {
+	if len(b) < icmpHeaderLen || b[0] != cxtp.ICMPv6Type || b[1] != cxtp.ICMPv6Code || b[4] != cxtp.ICMPv6Subtype {
+		return nil, false
+	}
+	return b[icmpHeaderLen:], true
+}
+
 // WriteTo implements Conn: one ICMPv6 message with hop limit 255.
 func (i *ICMPv6Conn) WriteTo(b []byte, to netip.AddrPort) error {
 	if len(b) > MaxMessage {
@@ -120,8 +131,8 @@ func (i *ICMPv6Conn) ReadFrom(ctx context.Context) (Packet, error) {
 		if err != nil {
 			return Packet{}, err
 		}
-		b := i.buf[:n]
-		if n < icmpHeaderLen || b[0] != cxtp.ICMPv6Type || b[1] != cxtp.ICMPv6Code || b[4] != cxtp.ICMPv6Subtype {
+		msg, ok := ParseICMPv6(i.buf[:n])
+		if !ok {
 			i.stats.dropBad.Add(1)
 			continue
 		}
@@ -142,7 +153,7 @@ func (i *ICMPv6Conn) ReadFrom(ctx context.Context) (Packet, error) {
 		}
 		i.stats.recv.Add(1)
 		return Packet{
-			Data:     append([]byte(nil), b[icmpHeaderLen:]...),
+			Data:     append([]byte(nil), msg...),
 			From:     netip.AddrPortFrom(from, 0),
 			To:       to,
 			HopLimit: hop,
