@@ -183,6 +183,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "setkey: %v\n", err)
 		return 1
 	}
+	defer sc.Wipe()
 	if o.check {
 		ops, err := setkey.Build(sc, d)
 		if err != nil {
@@ -192,8 +193,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if o.verbose {
 			for _, op := range ops {
 				b, _ := d.Marshal(op.Msg)
-				fmt.Fprintf(stdout, "%s:%d: %v %s (%d bytes, %s)\n", name, op.Stmt.Position().Line, op.Msg.Type,
-					pfkey.Describe(op.Msg), len(b), d.Name)
+				what := pfkey.Describe(op.Msg)
+				if what != "" {
+					what = " " + what
+				}
+				fmt.Fprintf(stdout, "%s:%d: %v%s (%d bytes, %s)\n", name, op.Stmt.Position().Line, op.Msg.Type,
+					what, len(b), d.Name)
 				clear(b)
 				op.Msg.Wipe()
 			}

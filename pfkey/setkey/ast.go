@@ -319,3 +319,17 @@ type Request struct {
 	Level    Level
 	ReqID    uint32 // unique:N
 }
+
+// Wipe zeroes the keys the script holds (Build copies them into the
+// messages, which Run wipes after use).
+func (s *Script) Wipe() {
+	for _, st := range s.Stmts {
+		if a, ok := st.(*SAStmt); ok {
+			for _, alg := range []*Alg{a.Enc, a.Auth, a.Comp} {
+				if alg != nil {
+					clear(alg.Key)
+				}
+			}
+		}
+	}
+}

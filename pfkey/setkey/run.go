@@ -103,7 +103,16 @@ func verbose(w io.Writer, dir string, m *pfkey.Message, d *pfkey.Dialect) {
 		n = len(b)
 		clear(b)
 	}
-	fmt.Fprintf(w, "%s %v %s (seq=%d pid=%d errno=%d, %d bytes)\n", dir, m.Type, pfkey.Describe(m), m.Seq, m.PID, m.Errno, n)
+	what := pfkey.Describe(m)
+	if what != "" {
+		what = " " + what
+	}
+	if dir == ">>" {
+		// The connection numbers the request when it sends it.
+		fmt.Fprintf(w, "%s %v%s (%d bytes)\n", dir, m.Type, what, n)
+		return
+	}
+	fmt.Fprintf(w, "%s %v%s (seq=%d pid=%d errno=%d, %d bytes)\n", dir, m.Type, what, m.Seq, m.PID, m.Errno, n)
 }
 
 func runOp(ctx context.Context, k Kernel, op Op, out io.Writer, f *Formatter, vw io.Writer) error {
