@@ -520,6 +520,18 @@ func runE2E(t *testing.T, e *e2eNet) {
 		e.notActive(4)
 	})
 
+	e.sub(t, "no-key-in-logs", func(t *testing.T) {
+		for _, n := range []string{"par.log", "nar.log", "mn1.log", "mn2.log"} {
+			b, err := os.ReadFile(filepath.Join(e.dir, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte(e2eKeyMN)) || bytes.Contains(b, e2eKey()) || bytes.Contains(b, []byte(strings.ToUpper(e2eKeyMN))) {
+				t.Fatalf("%s contains the token key", n)
+			}
+		}
+	})
+
 	e.sub(t, "still-serving", func(t *testing.T) {
 		for _, c := range []string{e.parCfg, e.narCfg} {
 			if out, err := e.ctl(c, "status"); err != nil || !strings.Contains(out, "role ar") {

@@ -175,7 +175,8 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 		return
 	}
 	o := a.outFor(m.PrevCoA)
-	switch o.seqs.check(m.Seq, a.cfg.Clock.Now(), a.cfg.SeqWindow, nar) {
+	seq := o.seqs.check(m.Seq, a.cfg.Clock.Now(), a.cfg.SeqWindow, nar)
+	switch seq {
 	case seqReplay:
 		a.drop(ReasonReplayedSeq, "mn", m.PrevCoA, "peer", nar, "seq", m.Seq)
 		return
@@ -188,9 +189,16 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 		return
 	}
 	cdbs, failures := a.capture(m.PrevCoA, nar, m.FPTs)
-	o.nar, o.sentAt, o.done, o.result = nar, a.cfg.Clock.Now(), false, nil
-	o.predictive = false
-	a.sendAR(nar, &cxtp.CTD{Ack: true, PrevCoA: m.PrevCoA, CDBs: cdbs})
+	now := a.cfg.Clock.Now()
+	var elapsed time.Duration
+	if seq == seqRetransmit && o.nar == nar && !o.predictive {
+		// Elapsed Time counts from this transfer's first CTD.
+		elapsed = now.Sub(o.sentAt)
+	} else {
+		o.sentAt = now
+	}
+	o.nar, o.done, o.result, o.predictive = nar, false, nil, false
+	a.sendAR(nar, &cxtp.CTD{Ack: true, ElapsedTime: uint32(min(elapsed.Milliseconds(), 1<<32-1)), PrevCoA: m.PrevCoA, CDBs: cdbs})
 	a.cfg.Log.Info("cxtp: reactive transfer sent", "mn", m.PrevCoA, "nar", nar, "cdbs", len(cdbs), "failed", len(failures))
 }
 

@@ -398,6 +398,10 @@ func TestCTReqRetransmissionAnsweredAgain(t *testing.T) {
 	if len(w.sent(cxtp.TypeCTReq)) < 2 || w.par.Metrics().Rejected[ReasonReplayedSeq] != 0 {
 		t.Fatalf("retransmitted CT-Req treated as replay: %+v", w.par.Metrics())
 	}
+	ctds := w.sent(cxtp.TypeCTD)
+	if len(ctds) != 2 || ctds[0].msg(t).(*cxtp.CTD).ElapsedTime != 0 || ctds[1].msg(t).(*cxtp.CTD).ElapsedTime != 2000 {
+		t.Fatalf("Elapsed Time of the CTDs: %d", len(ctds))
+	}
 	if w.hn.activeCount() != 1 {
 		t.Fatal("not activated after the retransmission")
 	}
