@@ -97,6 +97,33 @@
 // DISCARD, and the context module answers with a status. The result keeps
 // the request's operation, FPT, MN address and tag.
 //
+// # Using it
+//
+// The CXTP module:
+//
+//	seg, err := shm.Open("/ikectx", shm.RoleCXTP, nil)
+//	ev, err := seg.Events(ctx)
+//	id, err := seg.Submit(shm.Request{Op: shm.OpCapture, FPT: fpt, MN: mn, Tag: tag})
+//	for e := range ev { // e.State == StateDone: e.Rec is the result
+//		... e.Rec.Tag, e.Rec.Status, e.Rec.Data ...
+//		seg.Release(e.Slot)
+//	}
+//
+// A request can be withdrawn with Release while it is still REQUEST.
+// The context module:
+//
+//	seg, err := shm.Open("/ikectx", shm.RoleContext, nil)
+//	ev, err := seg.Events(ctx)
+//	for e := range ev { // e.State == StateRequest
+//		req, err := seg.Accept(e.Slot) // error: withdrawn, or corrupt (already answered)
+//		if err != nil { continue }
+//		status, data := perform(req)
+//		seg.Complete(e.Slot, status, data)
+//	}
+//
+// Inspect and ParseImage decode a segment without taking part, for status
+// reports; Stats counts the receiver's scans, signals and recoveries.
+//
 // # Torn writes
 //
 // A writer never writes the committed copy: it fills the other copy (data,

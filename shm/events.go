@@ -10,9 +10,14 @@ import (
 
 // Event reports a slot that needs this module's attention: a REQUEST for
 // the context module (call Accept), a DONE result for the CXTP module (Rec
-// is the result; call Release when done with it), or, for either, a slot
-// that failed its checks (Err wraps ErrCorrupt; the CXTP module may Release
-// it). Each state change of a slot is reported once per receiver.
+// is the result; call Release when done with it), or a slot that failed its
+// checks (Err wraps ErrCorrupt, Rec is nil): a corrupt REQUEST is reported
+// to the context module (Accept answers it with StatusCorrupt), a corrupt
+// DONE to the CXTP module, and a slot whose control word is invalid to both
+// (the CXTP module may Release it). Each state change of a slot is reported
+// once per receiver. A restarted CXTP module also receives the results of
+// its predecessor's requests (their Tag tells them apart); it should
+// Release those it does not know.
 type Event struct {
 	Slot  SlotID
 	State State

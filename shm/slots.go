@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"syscall"
@@ -96,7 +97,15 @@ func (s *Segment) Submit(req Request) (SlotID, error) {
 // SIGUSR2 to the CXTP module). A peer that is not registered or not running
 // is not an error: it scans the table when it starts.
 func (s *Segment) Wake() error {
-	pid := s.PeerPID()
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	return s.wakeLocked()
+}
+
+func (s *Segment) wakeLocked() error {
+	pid := int(u32at(s.mem, hPID+4*int(s.role.Peer())).Load())
 	if pid == 0 {
 		return nil
 	}
@@ -108,9 +117,10 @@ func (s *Segment) Wake() error {
 }
 
 // Accept claims a REQUEST slot for the context module (REQUEST -> WORKING)
-// and returns the request. If the request fails its checks the slot is
-// claimed all the same and the error wraps ErrCorrupt: answer it with
-// Complete(id, StatusCorrupt, nil).
+// and returns the request; answer it with Complete. A request that fails
+// its checks is not handed out: Accept answers it itself with
+// StatusCorrupt (and wakes the CXTP module) and returns an error wrapping
+// ErrCorrupt. A request the CXTP module withdrew meanwhile gives ErrState.
 func (s *Segment) Accept(id SlotID) (Record, error) {
 	if err := s.lock(); err != nil {
 		return Record{}, err
@@ -136,6 +146,10 @@ func (s *Segment) Accept(id SlotID) (Record, error) {
 	u32at(s.mem, s.geo.slotOff(int(id))+sOwner).Store(s.pid)
 	r, err := s.readCommitted(id, c)
 	if err != nil {
+		if rerr := s.reply(id, StatusCorrupt, nil); rerr != nil {
+			return Record{}, errors.Join(err, rerr)
+		}
+		s.wakeLocked()
 		return Record{}, err
 	}
 	return r, nil
@@ -168,6 +182,11 @@ func (s *Segment) Reply(id SlotID, st Status, data []byte) error {
 	if s.role != RoleContext {
 		return fmt.Errorf("shm %s: complete slot %d: %w (%s)", s.name, id, ErrWrongRole, s.role)
 	}
+	return s.reply(id, st, data)
+}
+
+// reply is Reply with the read lock held and the arguments checked.
+func (s *Segment) reply(id SlotID, st Status, data []byte) error {
 	if len(data) > s.geo.MaxData {
 		return fmt.Errorf("shm %s: complete slot %d: %d data bytes, a slot holds at most %d", s.name, id, len(data), s.geo.MaxData)
 	}
