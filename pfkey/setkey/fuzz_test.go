@@ -2,6 +2,7 @@ package setkey
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ikectx/ikectx/pfkey"
@@ -59,5 +60,39 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// FuzzFormat: whatever a kernel sends, printing it as setkey -D / -DP must
+// not panic (the messages come from the codec, which accepts any valid
+// encoding).
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{addSrc, spdSrc, "add 10.0.0.1[4500] 10.0.0.2 esp-udp 0x10 -E null;", "add ::1 ::1 ipcomp 3 -C deflate;"} {
+		sc, err := Parse("seed", []byte(s), &Options{Resolve: noResolve})
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, d := range []*pfkey.Dialect{pfkey.Linux, pfkey.FreeBSD} {
+			ops, err := Build(sc, d)
+			if err != nil {
+				f.Fatal(err)
+			}
+			b, _ := d.Marshal(ops[0].Msg)
+			f.Add(b, d == pfkey.FreeBSD)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte, freebsd bool) {
+		d := pfkey.Linux
+		if freebsd {
+			d = pfkey.FreeBSD
+		}
+		m, err := d.Unmarshal(b)
+		if err != nil {
+			return
+		}
+		fm := &Formatter{Dialect: d}
+		var sb strings.Builder
+		fm.FormatSA(&sb, m)
+		fm.FormatPolicy(&sb, m)
 	})
 }
