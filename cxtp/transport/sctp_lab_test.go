@@ -172,3 +172,49 @@ func TestLabSCTPWildcardIPv4Peer(t *testing.T) {
 		t.Fatalf("reply: %+v %v", p, err)
 	}
 }
+
+// TestLabSCTPRoundTrips measures CXTP round trips over SCTP and UDP
+// between two namespaces under the lab's emulation and logs them (a figure,
+// not a threshold: the VM runs under TCG).
+func TestLabSCTPRoundTrips(t *testing.T) {
+	p := newNSPair(t)
+	a, b := sctpPair(t, p.A, p.B,
+		netip.AddrPortFrom(netip.MustParseAddr(p.A6), 0),
+		netip.AddrPortFrom(netip.MustParseAddr(p.B6), 0), SCTPOptions{})
+	var ua, ub *UDPConn
+	inNS(t, p.A, func() (err error) { ua, err = ListenUDP(netip.AddrPortFrom(netip.MustParseAddr(p.A6), 0)); return })
+	defer ua.Close()
+	inNS(t, p.B, func() (err error) { ub, err = ListenUDP(netip.AddrPortFrom(netip.MustParseAddr(p.B6), 0)); return })
+	defer ub.Close()
+	msg, _ := cxtp.Marshal(&cxtp.CTD{PrevCoA: netip.MustParseAddr("2001:db8:1::10"), CDBs: []cxtp.CDB{{FPT: cxtp.FPTGeneric, Data: make([]byte, 596)}}})
+	for _, pair := range []struct {
+		name string
+		x, y Conn
+	}{{"sctp", a, b}, {"udp", ua, ub}} {
+		rt := func() time.Duration {
+			start := time.Now()
+			if err := pair.x.WriteTo(msg, pair.y.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			pk, err := pair.y.ReadFrom(ctxT(t, 10*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pair.y.WriteTo(pk.Data, pk.From); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pair.x.ReadFrom(ctxT(t, 10*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			return time.Since(start)
+		}
+		first := rt()
+		const n = 100
+		var total time.Duration
+		for range n {
+			total += rt()
+		}
+		t.Logf("%s: first round trip %v (association/ND set-up), then %v average over %d (%d-octet CTD, TCG emulation)",
+			pair.name, first, total/n, n, len(msg))
+	}
+}
