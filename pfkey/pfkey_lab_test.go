@@ -716,3 +716,35 @@ func TestLabBenchInstall(t *testing.T) {
 	fmt.Println(line)
 	t.Log(line)
 }
+
+// What PF_KEY carries of an SA's replay state on Linux (measured here):
+// af_key caps the replay window at 32 packets (the legacy 32-bit bitmap),
+// ignores sadb_x_sa2_sequence on ADD (GET reports 0), and reports the byte
+// and packet counters in the current lifetime. Sequence numbers and the
+// replay bitmap of a live SA are only reachable through XFRM netlink
+// (XFRMA_REPLAY_VAL / XFRMA_REPLAY_ESN_VAL).
+func TestLabReplayState(t *testing.T) {
+	c, ctx := labConn(t)
+	e := espSA(labA, labB, 0x9000)
+	e.Replay = 64
+	e.Seq = 5000
+	if err := c.Add(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(ctx, SATypeESP, labA, labB, 0x9000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Replay != 32 {
+		t.Errorf("replay window %d, want 32 (64 capped by af_key)", got.Replay)
+	}
+	if got.Seq != 0 {
+		t.Errorf("sa2 sequence after ADD with 5000: %d, want 0", got.Seq)
+	}
+	t.Logf("current lifetime %+v", got.Current)
+	if got.Current.AddTime == 0 {
+		t.Error("current lifetime has no add time")
+	}
+	out, _ := exec.Command("/sbin/ip", "-s", "xfrm", "state").CombinedOutput()
+	t.Logf("ip -s xfrm state:\n%s", out)
+}
