@@ -1,0 +1,205 @@
+package shm
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestOpenRefusesBadObjects: an object that is not a segment, one of a
+// newer layout, one whose creator died before finishing, and a symbolic
+// link are all refused with an error naming the cause.
+func TestOpenRefusesBadObjects(t *testing.T) {
+	dir := t.TempDir()
+	o := &Options{Dir: dir, InitTimeout: 50 * time.Millisecond}
+	garbage := make([]byte, 4096)
+	copy(garbage, "not a segment")
+	if err := os.WriteFile(dir+"/garbage", garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/garbage", RoleCXTP, o); err == nil || !strings.Contains(err.Error(), "bad magic") {
+		t.Fatalf("garbage: %v", err)
+	}
+	img := goldenImage()
+	img[8] = 9
+	if err := os.WriteFile(dir+"/newer", img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/newer", RoleCXTP, o); err == nil || !strings.Contains(err.Error(), "layout version 9") {
+		t.Fatalf("newer layout: %v", err)
+	}
+	if err := os.WriteFile(dir+"/empty", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/empty", RoleCXTP, o); err == nil || !strings.Contains(err.Error(), "did not finish") {
+		t.Fatalf("never initialized: %v", err)
+	}
+	if err := os.WriteFile(dir+"/half", make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/half", RoleCXTP, o); err == nil || !strings.Contains(err.Error(), "not initialized") {
+		t.Fatalf("half initialized: %v", err)
+	}
+	if err := os.Symlink(dir+"/garbage", dir+"/link"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/link", RoleCXTP, o); err == nil {
+		t.Fatal("symbolic link followed")
+	}
+	// A header that promises more than the object holds.
+	img = goldenImage()[:200]
+	if err := os.WriteFile(dir+"/short", img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("/short", RoleCXTP, o); err == nil || !strings.Contains(err.Error(), "needs 256") {
+		t.Fatalf("short object: %v", err)
+	}
+	// The object is created with mode 0600.
+	s, err := Open("/fresh", RoleCXTP, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := os.Stat(dir + "/fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&^0o600 != 0 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+	if err := Unlink("/fresh", o); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unlink("/fresh", o); err == nil {
+		t.Fatal("second unlink succeeded")
+	}
+}
+
+// TestConcurrentOpen: many goroutines open the same new name at once; one
+// creates it, the others wait for it and attach.
+func TestConcurrentOpen(t *testing.T) {
+	name := testName(t)
+	var wg sync.WaitGroup
+	segs := make([]*Segment, 8)
+	errs := make([]error, 8)
+	for i := range segs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			segs[i], errs[i] = Open(name, Role(i%2), &Options{Slots: 8, MaxData: 128})
+		}()
+	}
+	wg.Wait()
+	opened := [2]int{}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			opened[i%2]++
+			if g := segs[i].Geometry(); g != (Geometry{Slots: 8, MaxData: 128}) {
+				t.Errorf("geometry %+v", g)
+			}
+			defer segs[i].Close()
+		case errors.Is(err, ErrRoleHeld):
+		default:
+			t.Errorf("open %d: %v", i, err)
+		}
+	}
+	if opened != [2]int{1, 1} {
+		t.Fatalf("opened per role %v, want one each", opened)
+	}
+}
+
+// TestReadersNeverSeeTornSlots: writers in both roles churn through every
+// state while readers inspect the table without pause; a reader must never
+// report a slot corrupt (it retries when the control word moved).
+func TestReadersNeverSeeTornSlots(t *testing.T) {
+	name := testName(t)
+	cx := mustOpen(t, name, RoleCXTP, &Options{Slots: 4, MaxData: 4096})
+	cm := mustOpen(t, name, RoleContext, nil)
+	const rounds = 400
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the context module
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for id := SlotID(0); id < 4; id++ {
+				req, err := cm.Accept(id)
+				if err != nil {
+					continue
+				}
+				if err := cm.Reply(id, StatusOK, payload(req.Tag, 0x5c, 4096)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	}()
+	var bad []string
+	var mu sync.Mutex
+	for r := 0; r < 1; r++ { // a reader
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				slots, err := cx.Slots()
+				if err != nil {
+					return
+				}
+				for _, s := range slots {
+					if s.Err != nil || s.Rec != nil && !bytesEqualPayload(s) {
+						mu.Lock()
+						bad = append(bad, s.State.String())
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	for tag, got := uint64(0), 0; got < rounds; {
+		if _, err := cx.Post(Request{Op: OpCapture, Tag: tag, Data: payload(tag, 0x11, 4096)}); err == nil {
+			tag++
+		}
+		for id := SlotID(0); id < 4; id++ {
+			r, err := cx.Result(id)
+			if err != nil {
+				continue
+			}
+			if !bytesEqual(r.Data, payload(r.Tag, 0x5c, 4096)) {
+				t.Fatalf("result %d damaged", r.Tag)
+			}
+			if err := cx.Release(id); err != nil {
+				t.Fatal(err)
+			}
+			got++
+		}
+	}
+	close(done)
+	wg.Wait()
+	if len(bad) > 0 {
+		t.Fatalf("readers saw %d torn or corrupt slots (states %v)", len(bad), bad[:min(len(bad), 10)])
+	}
+}
+
+func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+func bytesEqualPayload(s SlotInfo) bool {
+	salt := byte(0x11)
+	if s.State == StateDone {
+		salt = 0x5c
+	}
+	return bytesEqual(s.Rec.Data, payload(s.Rec.Tag, salt, 4096))
+}
