@@ -220,7 +220,8 @@ type Backend interface {
 	// local or remote replaces the context's address (port 0 keeps the
 	// context's port). The daemon must continue it (quick mode,
 	// informational, DELETE) with the context's keys, IVs and message IDs.
-	// fs.ErrExist if an SA with the same cookies exists.
+	// fs.ErrExist if an SA with the same cookies exists. pc stays the
+	// caller's, which wipes it when the call returns: keep a Clone.
 	ImportPhase1(pc *Phase1Context, local, remote netip.AddrPort) error
 }
 
