@@ -1,10 +1,12 @@
 package shm
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -202,4 +204,33 @@ func bytesEqualPayload(s SlotInfo) bool {
 		salt = 0x5c
 	}
 	return bytesEqual(s.Rec.Data, payload(s.Rec.Tag, salt, 4096))
+}
+
+// TestLateSignalAfterClose: a wake-up signal that arrives after Close (the
+// peer read the PID just before it was cleared) must not kill the process.
+func TestLateSignalAfterClose(t *testing.T) {
+	name := testName(t)
+	cm, err := Open(name, RoleContext, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), RoleContext.WakeSignal()); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening still receives wake-ups.
+	cm = mustOpen(t, name, RoleContext, &Options{Rescan: -1})
+	cx := mustOpen(t, name, RoleCXTP, nil)
+	ev, err := cm.Events(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cx.Submit(Request{Op: OpDiscard}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, ev); e.State != StateRequest {
+		t.Fatalf("event %+v", e)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -94,6 +95,22 @@ type Segment struct {
 	stats  statCounters
 }
 
+// sinks keep each wake-up signal handled for the rest of the process's life
+// once a segment was opened: a peer that read this PID just before Close
+// unregistered it may still send a signal, and the default action of
+// SIGUSR1/SIGUSR2 would kill the process. Signals sent to a full sink are
+// dropped (package signal never blocks).
+var sinks sync.Map // syscall.Signal -> chan os.Signal
+
+func keepSignalHandled(sig syscall.Signal) {
+	if _, loaded := sinks.LoadOrStore(sig, nil); loaded {
+		return
+	}
+	c := make(chan os.Signal, 1)
+	sinks.Store(sig, c)
+	signal.Notify(c, sig)
+}
+
 // normName turns "name" or "/name" into "/name" and checks it.
 func normName(name string) (string, error) {
 	n := strings.TrimPrefix(name, "/")
@@ -120,6 +137,7 @@ func Open(name string, role Role, opts *Options) (*Segment, error) {
 	if err := s.attach(); err != nil {
 		return nil, fmt.Errorf("shm: open %s: %w", nm, err)
 	}
+	keepSignalHandled(role.WakeSignal())
 	s.sig = make(chan os.Signal, 1)
 	signal.Notify(s.sig, role.WakeSignal())
 	if err := s.register(); err != nil {
@@ -254,8 +272,8 @@ func (s *Segment) Close() error {
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	signal.Stop(s.sig)
 	u32at(s.mem, hPID+4*int(s.role)).CompareAndSwap(s.pid, 0)
+	signal.Stop(s.sig)
 	err := unix.Munmap(s.mem)
 	s.mem = nil
 	if err != nil {

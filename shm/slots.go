@@ -52,7 +52,7 @@ func (s *Segment) Post(req Request) (SlotID, error) {
 		return -1, fmt.Errorf("shm %s: post: %d data bytes, a slot holds at most %d", s.name, len(req.Data), s.geo.MaxData)
 	}
 	n := s.geo.Slots
-	start := int(s.next.Add(1)-1) % n
+	start := int((s.next.Add(1) - 1) % uint32(n))
 	for k := 0; k < n; k++ {
 		id := SlotID((start + k) % n)
 		p := s.ctlAt(id)
