@@ -748,3 +748,42 @@ func TestLabReplayState(t *testing.T) {
 	out, _ := exec.Command("/sbin/ip", "-s", "xfrm", "state").CombinedOutput()
 	t.Logf("ip -s xfrm state:\n%s", out)
 }
+
+// IPComp SAs (the CPI in the SPI field, the algorithm in sadb_sa_encrypt)
+// and a policy bundling IPComp and ESP, as setkey writes for
+// "ipcomp/tunnel/A-B/use esp/tunnel/A-B/require".
+func TestLabIPComp(t *testing.T) {
+	c, ctx := labConn(t)
+	exec.Command("/sbin/modprobe", "ipcomp6").Run()
+	if _, err := os.Stat("/sys/module/ipcomp6"); err != nil {
+		t.Skip("the lab kernel has no ipcomp6 module loaded (testbed/lab module list)")
+	}
+	ic := &SAEntry{Type: SATypeIPComp, SPI: 0x4321, Src: labA, Dst: labB, Mode: ModeTunnel, Enc: EncAlg(CompDeflate)}
+	if err := c.Add(ctx, ic); err != nil {
+		t.Fatalf("add ipcomp: %v", err)
+	}
+	got, err := c.Get(ctx, SATypeIPComp, labA, labB, 0x4321)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != SATypeIPComp || CompAlg(got.Enc) != CompDeflate || got.Mode != ModeTunnel {
+		t.Errorf("ipcomp sa %v", got)
+	}
+	p := &PolicyEntry{Src: netip.MustParsePrefix("2001:db8:1::/64"), Dst: netip.MustParsePrefix("2001:db8:2::/64"),
+		Proto: ProtoAny, Dir: DirInbound, Type: PolicyIPsec,
+		Requests: []IPSecRequest{
+			{Proto: ProtoIPComp, Mode: ModeTunnel, Level: LevelUse, Src: netip.AddrPortFrom(labB, 0), Dst: netip.AddrPortFrom(labA, 0)},
+			{Proto: ProtoESP, Mode: ModeTransport, Level: LevelRequire},
+		}}
+	if err := c.SPDAdd(ctx, p); err != nil {
+		t.Fatalf("spdadd bundle: %v", err)
+	}
+	pols, err := c.Policies(ctx)
+	if err != nil || len(pols) != 1 {
+		t.Fatalf("spddump: %v %v", pols, err)
+	}
+	if !slices.Equal(pols[0].Requests, p.Requests) {
+		t.Errorf("bundle\n got %+v\nwant %+v", pols[0].Requests, p.Requests)
+	}
+	t.Logf("bundle: %v", pols[0])
+}
