@@ -174,6 +174,7 @@ func decodeRecord(b []byte, maxData int) (Record, error) {
 	r.FPT = ne.Uint16(b[rFPT:])
 	r.Status = Status(ne.Uint16(b[rStatus:]))
 	r.Tag = ne.Uint64(b[rTag:])
-	r.Data = append([]byte(nil), b[rData:rData+int(n)]...)
+	r.Data = make([]byte, n)
+	copy(r.Data, b[rData:rData+int(n)])
 	return r, nil
 }
