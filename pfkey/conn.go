@@ -174,9 +174,41 @@ func (c *Conn) receive(ctx context.Context) (*Message, error) {
 	defer clear(b)
 	m, err := c.d.Unmarshal(b)
 	if err != nil {
-		return nil, err
+		u := &undecodable{err: err}
+		if len(b) >= msgHeaderLen {
+			u.typ = MsgType(b[1])
+			u.seq = c.d.ByteOrder.Uint32(b[8:])
+			u.pid = c.d.ByteOrder.Uint32(b[12:])
+		}
+		return nil, u
 	}
 	return m, nil
+}
+
+// undecodable is a received message the codec rejected, with what could be
+// read of its header, so that a request can tell its own broken reply from
+// someone else's.
+type undecodable struct {
+	typ      MsgType
+	seq, pid uint32
+	err      error
+}
+
+func (u *undecodable) Error() string { return u.err.Error() }
+func (u *undecodable) Unwrap() error { return u.err }
+
+// skippable reports whether a receive error is a foreign message that
+// cannot be decoded (to be skipped) rather than a failure of the request
+// req (matched by type and pid, and by seq unless multi).
+func skippable(err error, req *Message, multi bool) bool {
+	var u *undecodable
+	if !errors.As(err, &u) {
+		return false
+	}
+	if req == nil {
+		return true
+	}
+	return u.typ != req.Type || u.pid != req.PID || (!multi && u.seq != req.Seq)
 }
 
 func isReply(req, m *Message) bool {
@@ -196,10 +228,7 @@ func (c *Conn) Do(ctx context.Context, req *Message) (*Message, error) {
 	for {
 		m, err := c.receive(ctx)
 		if err != nil {
-			var pe *ParseError
-			if errors.As(err, &pe) {
-				// Someone else's message we cannot read; not ours
-				// unless it has our seq, which we cannot know.
+			if skippable(err, req, false) {
 				continue
 			}
 			return nil, fmt.Errorf("%v %s: %w", req.Type, Describe(req), err)
@@ -234,8 +263,7 @@ func (c *Conn) DoMulti(ctx context.Context, req *Message) iter.Seq2[*Message, er
 		for {
 			m, err := c.receive(ctx)
 			if err != nil {
-				var pe *ParseError
-				if errors.As(err, &pe) {
+				if skippable(err, req, true) {
 					continue
 				}
 				if !draining {

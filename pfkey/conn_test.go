@@ -5,6 +5,7 @@ package pfkey
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,5 +223,32 @@ func TestListenerFilters(t *testing.T) {
 	defer cancel2()
 	if _, err := l.Next(ctx2); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("idle listener: %v", err)
+	}
+}
+
+// A reply of ours that does not decode fails the request at once, naming
+// it; someone else's undecodable message is skipped.
+func TestConnBrokenReply(t *testing.T) {
+	c, k := newFake(t)
+	go func() {
+		req := k.request()
+		if req == nil {
+			return
+		}
+		foreign := hx(t, "02 05 00 03  03 00 00 00  00 00 00 00  01 00 00 00  00 00 01 00  00 00 00 00")
+		unix.Write(k.fd, foreign)
+		b, _ := Native.Marshal(&Message{Type: req.Type, SAType: req.SAType, Seq: req.Seq, PID: req.PID})
+		b[4] = 3 // claims 24 bytes: extension header missing
+		unix.Write(k.fd, append(b, 0, 0, 0, 0, 0, 0, 0, 0))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.Get(ctx, SATypeESP, a1, a2, 0x1000)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "SADB_GET esp 2001:db8::1->2001:db8::2 spi 0x1000") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -67,7 +67,7 @@ func (l *Listener) Next(ctx context.Context) (*Message, error) {
 	for {
 		m, err := c.receive(ctx)
 		if err != nil {
-			if _, ok := err.(*ParseError); ok {
+			if skippable(err, nil, false) && !l.All {
 				continue
 			}
 			return nil, err
