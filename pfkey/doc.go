@@ -56,4 +56,30 @@
 // SAsFor and PoliciesFor return the entries that involve one address,
 // keys included, for context transfer. Register and Listen deliver the
 // kernel's ACQUIRE, EXPIRE and SPDEXPIRE messages.
+//
+// # What the Linux kernel does (measured in the kernel lab, Debian 6.1)
+//
+//   - Errors come back as a reply with sadb_msg_errno; GET and DELETE of a
+//     missing SA give ESRCH, SPDDELETE/SPDGET of a missing policy ENOENT
+//     (IsNotExist covers both), a duplicate ADD or SPDADD EEXIST, a bad key
+//     length EINVAL. An empty DUMP/SPDDUMP is an ENOENT reply, which DoMulti
+//     turns into an empty iteration.
+//   - Dump parts carry the requester's pid and sequence numbers counting
+//     down to 0 (the last part), not the request's sequence number.
+//   - ADD, UPDATE, DELETE, SPDADD and FLUSH replies are broadcast to every
+//     PF_KEY socket; Conn matches its own by type, seq and pid.
+//   - sadb_spirange min/max are read in host byte order (unlike sadb_sa_spi).
+//   - AEAD algorithms (AES-GCM) cannot be installed through PF_KEY: af_key
+//     answers ENOSYS. Use AES-CBC/CTR with an HMAC, or XFRM netlink.
+//   - The replay window is capped at 32 packets; sadb_x_sa2_sequence is
+//     ignored on ADD and reported as 0. Sequence counters of a live SA are
+//     only reachable through XFRM netlink. The current lifetime carries the
+//     byte and packet counters.
+//   - A "use" (optional) tunnel-mode request in an outbound policy is
+//     rejected with EINVAL; "unique" reqids above ReqIDManualMax are
+//     replaced by kernel-allocated ones.
+//   - ACQUIRE carries the addresses, the policy (dir, id) and a proposal
+//     with no combinations for policies installed through PF_KEY. Loopback
+//     has disable_xfrm=1, so traffic on lo never triggers ACQUIRE.
+//   - REGISTER lists only the algorithms whose modules are loaded.
 package pfkey
