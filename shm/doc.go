@@ -157,7 +157,8 @@
 // a slot in WORKING whose context module is gone is rolled back to REQUEST,
 // its last committed contents (the request), so the restarted module performs
 // the operation again (operations must be idempotent). A module is gone when
-// its registered PID does not exist (kill(pid, 0) fails with ESRCH); the
+// its registered PID does not exist (kill(pid, 0) fails with ESRCH) or, on
+// Linux, has exited and waits to be reaped (state Z in /proc/PID/stat); the
 // survivor checks on every scan, and a restarting module, after registering
 // its new PID, recovers the transient slots of its dead predecessor. A PID
 // that was reused by an unrelated process looks alive: its slots wait until

@@ -5,13 +5,17 @@ import (
 )
 
 // processAlive reports whether pid exists (kill(pid, 0); EPERM means it
-// exists but belongs to someone else).
+// exists but belongs to someone else) and has not exited (a zombie waiting
+// to be reaped is dead for the segment).
 func processAlive(pid uint32) bool {
 	if pid == 0 || pid > 1<<30 {
 		return false
 	}
 	err := syscall.Kill(int(pid), 0)
-	return err == nil || err == syscall.EPERM
+	if err != nil && err != syscall.EPERM {
+		return false
+	}
+	return !isZombie(pid)
 }
 
 // recoverSlots rolls back the transient slots of a dead module: a WRITING
