@@ -14,7 +14,8 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "shm-example")
 	defer os.RemoveAll(dir)
-	opts := &shm.Options{Dir: dir, Slots: 8}
+	opts := &shm.Options{Dir: dir, Slots: 8} // Dir: Linux only
+	defer shm.Unlink("/ikectx-example", opts)
 	cxtp, err := shm.Open("/ikectx-example", shm.RoleCXTP, opts)
 	if err != nil {
 		fmt.Println(err)

@@ -12,12 +12,12 @@ func FuzzParseImage(f *testing.F) {
 	img[64+16+64+48] ^= 0x40
 	f.Add(img)
 	// A bigger image, built through the API: several slots in all states.
-	dir := f.TempDir()
-	seg, err := Open("/fuzzseed", RoleCXTP, &Options{Slots: 4, MaxData: 40, Dir: dir})
+	name := testName(f)
+	seg, err := Open(name, RoleCXTP, &Options{Slots: 4, MaxData: 40})
 	if err != nil {
 		f.Fatal(err)
 	}
-	ctxseg, err := Open("/fuzzseed", RoleContext, &Options{Dir: dir})
+	ctxseg, err := Open(name, RoleContext, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func FuzzParseImage(f *testing.F) {
 	if err := ctxseg.Reply(1, StatusOK, []byte("done")); err != nil {
 		f.Fatal(err)
 	}
-	b, err := ReadObject("/fuzzseed", &Options{Dir: dir})
+	b, err := ReadObject(name, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -91,8 +91,8 @@ func TestGoldenEncode(t *testing.T) {
 	if !littleEndianHost() {
 		t.Skip("golden bytes are little-endian")
 	}
-	dir := t.TempDir()
-	seg, err := Open("/golden", RoleCXTP, &Options{Slots: 1, MaxData: 16, Dir: dir})
+	name := testName(t)
+	seg, err := Open(name, RoleCXTP, &Options{Slots: 1, MaxData: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestGoldenEncode(t *testing.T) {
 	if _, err := seg.Post(Request{Op: OpCapture, FPT: 0xfff0, MN: netip.MustParseAddr("2001:db8::1"), Tag: 0x0102030405060708, Data: []byte("hello")}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadObject("/golden", &Options{Dir: dir})
+	got, err := ReadObject(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
