@@ -435,6 +435,9 @@ func runE2E(t *testing.T, e *e2eNet) {
 		if err != nil {
 			t.Fatalf("handover: %v\n%s", err, out)
 		}
+		// The CTAA comes from the pAR once the PCTD is sent; the nAR
+		// stores it a moment later.
+		e.waitCounter(e.narCfg, "contexts stored", 1)
 		pre, err := os.ReadFile(modFile(e.narMod, "pre", mnAddr(1), ".bin"))
 		if err != nil || !bytes.Equal(pre, ctx1) {
 			t.Fatalf("nAR pre-installed %d bytes (%v)", len(pre), err)
@@ -448,6 +451,18 @@ func runE2E(t *testing.T, e *e2eNet) {
 		e.waitCounter(e.parCfg, "received CTDR", 1)
 		if e.counter(e.narCfg, "sent CT-Req") != 0 || e.counter(e.narCfg, "received PCTD") != 1 {
 			t.Fatal("predictive transfer went reactive")
+		}
+		// The pAR's module heard of the CTDR (status 0).
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			b, err := os.ReadFile(modFile(e.parMod, "transferred", mnAddr(1), ""))
+			if err == nil && bytes.Equal(b, []byte{0}) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pAR module not told of the transfer: %v %x", err, b)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 

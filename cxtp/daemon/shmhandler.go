@@ -114,6 +114,13 @@ func (b *Broker) Call(ctx context.Context, op shm.Op, fpt cxtp.FPT, mn netip.Add
 	}
 }
 
+// OpTransferred is this project's fifth shm operation (shm passes unknown
+// operations through): on the pAR, after the nAR's CTDR, it tells the
+// module that the MN's context of this FPT reached the nAR; data is one
+// octet, the nAR's RFC 4067 status for it (0 = success). The module decides
+// what the pAR keeps. Its result status is only logged.
+const OpTransferred shm.Op = 5
+
 // ModuleHandler is an engine.Handler that forwards to a context module
 // through a Broker: CAPTURE on the pAR, PREINSTALL / ACTIVATE (data: the
 // MN's new care-of address, 16 or 4 octets) / DISCARD on the nAR.
@@ -163,5 +170,12 @@ func (h *ModuleHandler) Activate(ctx context.Context, mn engine.MN) error {
 func (h *ModuleHandler) Discard(ctx context.Context, mn engine.MN) {
 	if _, err := h.call(ctx, shm.OpDiscard, mn.Prev, nil); err != nil && !errors.Is(err, context.Canceled) {
 		h.B.log.Warn("cxtp: discard", "module", h.Name, "mn", mn.Prev, "fpt", uint16(h.FPT), "err", err)
+	}
+}
+
+// Transferred implements engine.Releaser through OpTransferred.
+func (h *ModuleHandler) Transferred(ctx context.Context, mn engine.MN, st cxtp.Status) {
+	if _, err := h.call(ctx, OpTransferred, mn.Prev, []byte{byte(st)}); err != nil {
+		h.B.log.Info("cxtp: transferred notice", "module", h.Name, "mn", mn.Prev, "fpt", uint16(h.FPT), "err", err)
 	}
 }

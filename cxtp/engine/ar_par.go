@@ -20,6 +20,7 @@ type outEntry struct {
 	// capture failures reported to the MN, for its retransmissions.
 	predictive bool
 	captured   []cxtp.FPTStatus
+	sent       []cxtp.FPT // FPTs whose contexts went to the nAR
 	timer      Timer
 }
 
@@ -89,7 +90,7 @@ func (a *AR) trigger(mn, nar netip.Addr, fpts []cxtp.FPT) ([]cxtp.FPTStatus, err
 	cdbs, failures := a.capture(mn, peer, fpts)
 	o := a.outFor(mn)
 	o.nar, o.sentAt, o.done, o.result = peer, a.cfg.Clock.Now(), false, nil
-	o.predictive, o.captured = true, failures
+	o.predictive, o.captured, o.sent = true, failures, sentFPTs(cdbs)
 	a.sendAR(peer, &cxtp.PCTD{Ack: true, PrevCoA: mn, Algorithm: cxtp.AlgHMACSHA1, Key: key, CDBs: cdbs})
 	a.cfg.Log.Info("cxtp: predictive transfer sent", "mn", mn, "nar", peer, "cdbs", len(cdbs), "failed", len(failures))
 	return failures, nil
@@ -128,6 +129,17 @@ func (a *AR) capture(mn, peer netip.Addr, fpts []cxtp.FPT) ([]cxtp.CDB, []cxtp.F
 		cdbs = append(cdbs, cxtp.SplitContext(f, frame(data))...)
 	}
 	return cdbs, failures
+}
+
+// sentFPTs lists the FPTs present in cdbs, in order.
+func sentFPTs(cdbs []cxtp.CDB) []cxtp.FPT {
+	var out []cxtp.FPT
+	for _, c := range cdbs {
+		if len(out) == 0 || out[len(out)-1] != c.FPT {
+			out = append(out, c.FPT)
+		}
+	}
+	return out
 }
 
 // onTriggerCTAR handles a CTAR from an MN still attached here that names
@@ -197,7 +209,7 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 	} else {
 		o.sentAt = now
 	}
-	o.nar, o.done, o.result, o.predictive = nar, false, nil, false
+	o.nar, o.done, o.result, o.predictive, o.sent = nar, false, nil, false, sentFPTs(cdbs)
 	a.sendAR(nar, &cxtp.CTD{Ack: true, ElapsedTime: uint32(min(elapsed.Milliseconds(), 1<<32-1)), PrevCoA: m.PrevCoA, CDBs: cdbs})
 	a.cfg.Log.Info("cxtp: reactive transfer sent", "mn", m.PrevCoA, "nar", nar, "cdbs", len(cdbs), "failed", len(failures))
 }
@@ -209,8 +221,31 @@ func (a *AR) onCTDR(nar netip.Addr, m *cxtp.CTDR) {
 		a.drop(ReasonUnexpected, "peer", nar, "mn", m.PrevCoA, "type", cxtp.TypeCTDR)
 		return
 	}
+	if o.done {
+		a.drop(ReasonUnexpected, "peer", nar, "mn", m.PrevCoA, "type", cxtp.TypeCTDR, "err", "transfer already closed")
+		return
+	}
 	o.done, o.result = true, m.Status
 	a.cfg.Log.Info("cxtp: transfer confirmed", "mn", m.PrevCoA, "nar", nar, "success", m.Success, "status", len(m.Status))
+	for _, f := range o.sent {
+		reg, ok := a.cfg.Registry.Lookup(f)
+		if !ok {
+			continue
+		}
+		r, ok := reg.Handler.(Releaser)
+		if !ok {
+			continue
+		}
+		st := cxtp.StatusSuccess
+		for _, s := range m.Status {
+			if s.FPT == f {
+				st = s.Status
+			}
+		}
+		ctx, done := a.callCtx(a.cfg.HandlerTimeout)
+		r.Transferred(ctx, MN{Prev: m.PrevCoA, PeerAR: nar}, st)
+		done()
+	}
 }
 
 // Transfer reports what the pAR knows of an MN's last transfer: the nAR,

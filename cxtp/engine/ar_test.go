@@ -48,6 +48,15 @@ func TestPredictiveMNTriggered(t *testing.T) {
 	if nar, done, _, ok := w.par.Transfer(aMN); !ok || !done || nar != aNAR {
 		t.Fatalf("pAR did not record the CTDR")
 	}
+	if st, ok := w.hp.transferred[aMN]; !ok || st != cxtp.StatusSuccess {
+		t.Fatalf("pAR handler not told of the transfer: %v", w.hp.transferred)
+	}
+	// A duplicate CTDR is refused.
+	dup, _ := cxtp.Marshal(&cxtp.CTDR{Success: true, PrevCoA: aMN})
+	w.par.HandleAR(aNAR, dup)
+	if w.par.Metrics().Rejected[ReasonUnexpected] != 1 {
+		t.Fatalf("%+v", w.par.Metrics())
+	}
 	if len(w.sent(cxtp.TypeCTReq)) != 0 {
 		t.Fatal("predictive transfer must not send CT-Req")
 	}

@@ -32,6 +32,15 @@ type Handler interface {
 	Discard(ctx context.Context, mn MN)
 }
 
+// Releaser is an optional Handler extension for the pAR: after the nAR's
+// CTDR the engine tells each handler whose context was sent how the nAR
+// fared (StatusSuccess when it holds it). The module decides what the pAR
+// keeps: delete the MN's state now, keep it until its lifetime, or keep it
+// for a fast return. Without a Releaser the pAR keeps everything.
+type Releaser interface {
+	Transferred(ctx context.Context, mn MN, st cxtp.Status)
+}
+
 // Registration is a handler with its FPT.
 type Registration struct {
 	FPT     cxtp.FPT

@@ -134,15 +134,24 @@ func (w *world) sent(t cxtp.MsgType) []packet {
 }
 
 type fakeHandler struct {
-	mu         sync.Mutex
-	contexts   map[netip.Addr][]byte // pAR: what Capture returns
-	pre        map[netip.Addr][]byte // nAR: pre-installed
-	active     map[netip.Addr]netip.Addr
-	discarded  []netip.Addr
-	calls      []string
-	failCap    bool
-	failAct    bool
-	blockUntil chan struct{}
+	mu          sync.Mutex
+	contexts    map[netip.Addr][]byte // pAR: what Capture returns
+	pre         map[netip.Addr][]byte // nAR: pre-installed
+	active      map[netip.Addr]netip.Addr
+	discarded   []netip.Addr
+	calls       []string
+	failCap     bool
+	failAct     bool
+	transferred map[netip.Addr]cxtp.Status
+}
+
+func (h *fakeHandler) Transferred(ctx context.Context, mn MN, st cxtp.Status) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.transferred == nil {
+		h.transferred = map[netip.Addr]cxtp.Status{}
+	}
+	h.transferred[mn.Prev] = st
 }
 
 func newFake() *fakeHandler {

@@ -7,6 +7,9 @@
 //	DIR/pre-MN.bin      on the nAR: written by PREINSTALL, removed by DISCARD
 //	DIR/active-MN.bin   on the nAR: ACTIVATE moves pre- here ...
 //	DIR/active-MN.coa   ... and records the MN's new care-of address
+//	DIR/transferred-MN  on the pAR: the nAR's status octet after its CTDR
+//	                    (operation 5, see daemon.OpTransferred); the pAR's
+//	                    ctx- file is kept (a fast return needs it)
 //	DIR/log             one line per operation: "OP MN FPT STATUS"
 //
 // MN is the previous care-of address with ':' replaced by '_'.
@@ -23,6 +26,10 @@ import (
 
 	"github.com/ikectx/ikectx/shm"
 )
+
+// opTransferred is cxtpd's notice after a CTDR (daemon.OpTransferred; not
+// imported to keep this module free of the daemon).
+const opTransferred shm.Op = 5
 
 // Module serves one shm segment as the context module.
 type Module struct {
@@ -106,6 +113,11 @@ func (m *Module) do(r shm.Record) (shm.Status, []byte) {
 		return shm.StatusOK, nil
 	case shm.OpDiscard:
 		os.Remove(m.path("pre", r.MN, ".bin"))
+		return shm.StatusOK, nil
+	case opTransferred:
+		if err := writeAtomic(m.path("transferred", r.MN, ""), r.Data); err != nil {
+			return shm.StatusFailed, nil
+		}
 		return shm.StatusOK, nil
 	}
 	return shm.StatusUnsupported, nil
