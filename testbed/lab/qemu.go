@@ -12,6 +12,14 @@ import (
 // KernelCmdline is the guest kernel's command line.
 const KernelCmdline = "console=ttyS0 panic=-1 quiet"
 
+// kernelCmdline is KernelCmdline plus $IKECTX_LAB_APPEND (for experiments).
+func kernelCmdline() string {
+	if a := strings.TrimSpace(os.Getenv("IKECTX_LAB_APPEND")); a != "" {
+		return KernelCmdline + " " + a
+	}
+	return KernelCmdline
+}
+
 // Accel returns the qemu accelerator to use: "kvm" only when the CPU offers
 // hardware virtualisation (vmx or svm in /proc/cpuinfo) and /dev/kvm opens,
 // else "tcg". On some hosts /dev/kvm exists but guests hang (a PVM host);
@@ -59,7 +67,7 @@ func qemuArgs(kernel, initrd string, memMB int, accel string) []string {
 		"-nographic", "-no-reboot",
 		"-nic", "none", // no NIC: no option ROM to probe, no network outside
 		"-kernel", kernel, "-initrd", initrd,
-		"-append", KernelCmdline,
+		"-append", kernelCmdline(),
 	}
 }
 

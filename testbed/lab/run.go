@@ -65,6 +65,7 @@ type Result struct {
 	BuildTime  time.Duration // building the initramfs
 	BootTime   time.Duration // qemu start to the payload's start (@@BEGIN)
 	RunTime    time.Duration // qemu start to qemu exit
+	CPUTime    time.Duration // qemu's user+system CPU time (less noisy than RunTime on a busy host)
 	Accel      string        // "tcg" or "kvm"
 }
 
@@ -152,6 +153,9 @@ func boot(ctx context.Context, qemu string, args []string, spec Spec, res Result
 	}
 	waitErr := cmd.Wait()
 	res.RunTime = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPUTime = ps.UserTime() + ps.SystemTime()
+	}
 	if con.began {
 		res.BootTime = con.beganAt.Sub(start)
 	}
