@@ -29,6 +29,10 @@ type Options struct {
 	NATTPort   int  // -P isakmp-natt port
 	Check      bool // -t
 	Version    bool // -V
+	// ikectx extensions (long options)
+	NoKernel   bool   // --no-kernel: negotiate without PF_KEY, SAs in memory only
+	PolicyFile string // --policy FILE: setkey spdadd lines as the in-memory SPD (--no-kernel)
+	AdminSock  string // --admin-sock PATH: override listen { adminsock }
 }
 
 // DefaultConfigFile is where racoon looks without -f.
@@ -52,7 +56,10 @@ const usage = "usage: racoon [-46BdFLtvV] [-f (file)] [-l (file)] [-p (port)] [-
 	"   -P: port number for NAT-T (default: 4500).\n" +
 	"   -t: check the configuration (and its pre-shared key file) and exit (ikectx).\n" +
 	"   -v: be more verbose\n" +
-	"   -V: print version and exit\n"
+	"   -V: print version and exit\n" +
+	"   --no-kernel: negotiate without PF_KEY; SAs are kept in memory and shown by racoonctl (ikectx)\n" +
+	"   --policy FILE: with --no-kernel, read the security policies from a setkey(8) file (ikectx)\n" +
+	"   --admin-sock PATH: admin socket path instead of the configuration's (ikectx)\n"
 
 // ParseArgs parses racoon's flags getopt-style ("46BdFf:l:LP:p:tvV"):
 // flags may be grouped (-Fd) and an argument may follow its flag directly
@@ -65,6 +72,40 @@ func ParseArgs(args []string) (*Options, error) {
 		if a == "--" {
 			i++
 			break
+		}
+		if len(a) > 2 && a[:2] == "--" {
+			name, val, hasVal := a[2:], "", false
+			for k := 0; k < len(name); k++ {
+				if name[k] == '=' {
+					name, val, hasVal = name[:k], name[k+1:], true
+					break
+				}
+			}
+			arg := func() (string, error) {
+				if hasVal {
+					return val, nil
+				}
+				if i+1 < len(args) {
+					i++
+					return args[i], nil
+				}
+				return "", fmt.Errorf("option --%s requires an argument", name)
+			}
+			var err error
+			switch name {
+			case "no-kernel":
+				o.NoKernel = true
+			case "policy":
+				o.PolicyFile, err = arg()
+			case "admin-sock":
+				o.AdminSock, err = arg()
+			default:
+				err = fmt.Errorf("unknown option --%s", name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if len(a) < 2 || a[0] != '-' {
 			break
@@ -152,8 +193,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if o.Check {
 		return Check(o.ConfigFile, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "racoon: ERROR: the IKE daemon is not implemented yet in ikectx; only the configuration check works (racoon -t -f %s)\n", o.ConfigFile)
-	return 1
+	return runDaemon(o, stderr)
 }
 
 // Check parses the configuration at path and the pre-shared key file it

@@ -30,11 +30,18 @@ func TestParseArgs(t *testing.T) {
 
 func TestRunWithoutCheck(t *testing.T) {
 	var out, errb bytes.Buffer
-	if st := Run([]string{"-F"}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "not implemented yet") {
+	if st := Run([]string{"-F", "-f", filepath.Join(t.TempDir(), "none.conf")}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "could not read configuration file") {
 		t.Errorf("status %d: %s", st, errb.String())
 	}
 	if st := Run([]string{"-q"}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "usage") {
 		t.Errorf("bad flag: %d", st)
+	}
+	o, err := ParseArgs([]string{"-F", "--no-kernel", "--policy=/p", "--admin-sock", "/s", "-d"})
+	if err != nil || !o.NoKernel || o.PolicyFile != "/p" || o.AdminSock != "/s" || o.Debug != 1 || !o.Foreground {
+		t.Errorf("long options: %+v %v", o, err)
+	}
+	if _, err := ParseArgs([]string{"--bogus"}); err == nil {
+		t.Error("--bogus accepted")
 	}
 }
 

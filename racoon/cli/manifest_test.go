@@ -151,10 +151,10 @@ func TestManifestBinary(t *testing.T) {
 		}
 		judge(t, fx, status, errb.String())
 	}
-	// without -t the daemon says it does not exist yet
-	cmd := exec.Command(bin, "-F", "-f", fixtures[0].path)
+	// without -t the daemon starts; a missing file stops it with the reason
+	cmd := exec.Command(bin, "-F", "-f", fixtures[0].path+".missing")
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "not implemented yet") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "could not read configuration file") {
 		t.Errorf("racoon without -t: %v %s", err, out)
 	}
 }

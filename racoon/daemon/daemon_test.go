@@ -1,0 +1,186 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ikectx/ikectx/pfkey"
+	"github.com/ikectx/ikectx/racoon/admin"
+	"github.com/ikectx/ikectx/racoon/conf"
+)
+
+type side struct {
+	d      *Daemon
+	cl     *admin.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+	logs   *bytes.Buffer
+}
+
+const testConf = `path pre_shared_key "%[1]s/psk.txt";
+listen { isakmp %[2]s [%[3]d]; adminsock "%[1]s/racoon.sock"; }
+timer { counter 5; interval 1 sec; }
+remote %[4]s [%[5]d] {
+	exchange_mode %[6]s;
+	my_identifier %[7]s;
+	nonce_size 16;
+	proposal_check obey;
+	lifetime time 1 hour;
+	proposal { encryption_algorithm %[8]s; hash_algorithm %[9]s; authentication_method pre_shared_key; dh_group %[10]s; }
+}
+sainfo anonymous {
+	pfs_group %[11]s;
+	lifetime time 30 min;
+	encryption_algorithm aes 128, 3des;
+	authentication_algorithm hmac_sha1, hmac_sha256;
+	compression_algorithm deflate;
+}
+`
+
+func startSide(t *testing.T, me, peer netip.AddrPort, mode, myid, enc, hash, dh, pfs, pskLines string) *side {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "psk.txt"), []byte(pskLines), 0600); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(testConf, dir, me.Addr(), me.Port(), peer.Addr(), peer.Port(), mode, myid, enc, hash, dh, pfs)
+	c, err := conf.Parse(filepath.Join(dir, "racoon.conf"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	lw := &lockedWriter{w: logs}
+	d, err := New(Options{Config: c, ConfigFile: "racoon.conf", NoKernel: true, Port: int(me.Port()), Log: lw, Debug: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &side{d: d, cl: &admin.Client{Path: filepath.Join(dir, "racoon.sock")}, cancel: cancel, done: make(chan struct{}), logs: logs}
+	go func() { d.Run(ctx); close(s.done) }()
+	t.Cleanup(func() {
+		s.cancel()
+		<-s.done
+		if t.Failed() {
+			lw.mu.Lock()
+			t.Logf("log of %s:\n%s", me, logs.String())
+			lw.mu.Unlock()
+		}
+	})
+	return s
+}
+
+// poll waits for cond without a fixed sleep.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestTwoDaemonsLoopback(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.2 on loopback")
+	}
+	for i, c := range []struct{ mode, enc, hash, dh, pfs string }{
+		{"main", "3des", "sha1", "modp1024", "modp1024"},
+		{"aggressive", "aes 128", "sha256", "modp2048", "modp2048"},
+		{"main", "aes 256", "sha512", "modp1536", "modp1024"},
+	} {
+		t.Run(c.mode+"-"+c.enc, func(t *testing.T) {
+			a := netip.MustParseAddrPort(fmt.Sprintf("127.0.0.1:%d", 15500+2*i))
+			b := netip.MustParseAddrPort(fmt.Sprintf("127.0.0.2:%d", 15501+2*i))
+			sa := startSide(t, a, b, c.mode, "address", c.enc, c.hash, c.dh, c.pfs, "127.0.0.2 a-long-test-psk\n")
+			sb := startSide(t, b, a, c.mode, "address", c.enc, c.hash, c.dh, c.pfs, "127.0.0.1 a-long-test-psk\n")
+			ctx := context.Background()
+			err := sa.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+				PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(a.Addr(), 0), Dst: netip.AddrPortFrom(b.Addr(), 0)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			poll(t, "SAs on both sides", func() bool {
+				x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+				y, _ := sb.cl.SAs(ctx, admin.ProtoESP)
+				return len(x) == 2 && len(y) == 2
+			})
+			x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+			y, _ := sb.cl.SAs(ctx, admin.ProtoESP)
+			for _, e := range x {
+				found := false
+				for _, f := range y {
+					if e.SPI == f.SPI && e.Src == f.Src && e.Dst == f.Dst && bytes.Equal(e.Keys.Enc, f.Keys.Enc) && bytes.Equal(e.Keys.Auth, f.Keys.Auth) {
+						found = true
+					}
+				}
+				if !found || e.Mode != pfkey.ModeTransport || e.Enc != pfkey.EncAESCBC || e.Auth != pfkey.AuthSHA1HMAC {
+					t.Errorf("SA %s has no twin with the same keys", e)
+				}
+			}
+			p1, err := sa.cl.Phase1s(ctx)
+			if err != nil || len(p1) != 1 || p1[0].Status != admin.Ph1Established || p1[0].Side != admin.Initiator || p1[0].Ph2Cnt != 1 {
+				t.Fatalf("phase 1s %+v %v", p1, err)
+			}
+			// export from the initiator: the context carries the keys
+			pc, err := sa.cl.ExportPhase1(ctx, admin.Selector{Remote: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pc.EncKey) == 0 || pc.Index != p1[0].Index {
+				t.Fatalf("export %v", pc)
+			}
+			pc.Wipe()
+			// delete-sa sends a DELETE: the peer drops its phase 1 too
+			if err := sa.cl.DeleteSA(ctx, netip.AddrPort{}, b); err != nil {
+				t.Fatal(err)
+			}
+			poll(t, "peer's phase 1 deleted", func() bool {
+				l, _ := sb.cl.Phase1s(ctx)
+				return len(l) == 0
+			})
+		})
+	}
+}
+
+func TestWrongPSKFails(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.2 on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:15600")
+	b := netip.MustParseAddrPort("127.0.0.2:15601")
+	sa := startSide(t, a, b, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.2 one-key\n")
+	sb := startSide(t, b, a, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.1 another-key\n")
+	ctx := context.Background()
+	if err := sa.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoISAKMP, Indexes: admin.Indexes{
+		Src: netip.AddrPortFrom(a.Addr(), 0), Dst: netip.AddrPortFrom(b.Addr(), 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the responder to drop message 5", func() bool { return sb.d.stats.dropped.Load() > 0 })
+	l, _ := sa.cl.Phase1s(ctx)
+	for _, p := range l {
+		if p.Status == admin.Ph1Established {
+			t.Fatal("established with a wrong key")
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
