@@ -308,4 +308,3 @@ func (bigEndian) PutUint64(b []byte, v uint64) {
 	bigEndian{}.PutUint32(b[4:], uint32(v))
 }
 func (bigEndian) String() string { return "BigEndian" }
-
