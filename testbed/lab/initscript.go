@@ -50,7 +50,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 hostname ` + guestHostname + `
 modprobe -a ` + strings.Join(load, " ") + ` || echo "lab: modprobe failed"
 ` + GuestIP + ` link set lo up
-export IKECTX_LAB=1
+export IKECTX_LAB=1 IKECTX_LAB_VM=1
 `)
 	for _, kv := range env {
 		k, v, ok := strings.Cut(kv, "=")

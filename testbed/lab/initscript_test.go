@@ -13,7 +13,7 @@ func TestInitScript(t *testing.T) {
 	}
 	for _, want := range []string{
 		"modprobe -a crc32c_generic af_key ||",
-		"export IKECTX_LAB=1\n",
+		"export IKECTX_LAB=1 IKECTX_LAB_VM=1\n",
 		"export B='it'\\''s'\n",
 		"echo " + MarkerBegin + "\n",
 		`echo "` + MarkerResult + `$rc"`,

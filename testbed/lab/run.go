@@ -139,13 +139,20 @@ func boot(ctx context.Context, qemu string, args []string, spec Spec, res Result
 		return res, fmt.Errorf("lab: starting %s: %w", qemu, err)
 	}
 	con := &console{out: spec.Output, boot: spec.BootLog}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	br := bufio.NewReaderSize(stdout, 64<<10)
 	var stopTimer *time.Timer
-	for sc.Scan() {
-		con.line(sc.Text())
+	for {
+		// ReadString, not a Scanner: no line is too long to pass on, and
+		// the pipe is always drained so qemu never blocks on it.
+		line, rerr := br.ReadString('\n')
+		if line != "" {
+			con.line(strings.TrimSuffix(line, "\n"))
+		}
 		if con.ended && stopTimer == nil {
 			stopTimer = time.AfterFunc(20*time.Second, cancel)
+		}
+		if rerr != nil {
+			break
 		}
 	}
 	if stopTimer != nil {
