@@ -50,3 +50,39 @@ func FuzzParseFreeBSD(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzDialect(t, freebsdLE, b) })
 }
+
+// FuzzParseExtension reaches the extension decoders directly: it wraps the
+// fuzzed body in a sadb_msg and an extension header with consistent
+// lengths, so the mutator does not have to find them.
+func FuzzParseExtension(f *testing.F) {
+	for _, d := range []*Dialect{linuxLE, freebsdLE} {
+		b, err := d.Marshal(fullMessage(d))
+		if err != nil {
+			f.Fatal(err)
+		}
+		off := msgHeaderLen
+		for off < len(b) {
+			el := int(d.ByteOrder.Uint16(b[off:])) * 8
+			t := d.ByteOrder.Uint16(b[off+2:])
+			f.Add(d == freebsdLE, t, b[off+extHeaderLen:off+el])
+			off += el
+		}
+	}
+	f.Fuzz(func(t *testing.T, freebsd bool, typ uint16, body []byte) {
+		d := linuxLE
+		if freebsd {
+			d = freebsdLE
+		}
+		n := align8(extHeaderLen + len(body))
+		if msgHeaderLen+n > MaxMessageLen {
+			return
+		}
+		b := make([]byte, msgHeaderLen+n)
+		b[0], b[1] = Version, byte(MsgAdd)
+		d.ByteOrder.PutUint16(b[4:], uint16(len(b)/8))
+		d.ByteOrder.PutUint16(b[msgHeaderLen:], uint16(n/8))
+		d.ByteOrder.PutUint16(b[msgHeaderLen+2:], typ)
+		copy(b[msgHeaderLen+extHeaderLen:], body)
+		fuzzDialect(t, d, b)
+	})
+}
