@@ -129,8 +129,8 @@ func newE2E(t *testing.T, arTransport string, lifetime string) *e2eNet {
 	e.ns(e.mn, "link", "set", "lo", "up")
 	e.ns(e.par, "link", "set", "lo", "up")
 	e.ns(e.nar, "link", "set", "lo", "up")
-	addr(e.mn, "mp", "2001:db8:1::100", "2001:db8:1::200", "2001:db8:1::300", "2001:db8:1::400")
-	addr(e.mn, "mn", "2001:db8:2::100", "2001:db8:2::200", "2001:db8:2::300", "2001:db8:2::400")
+	addr(e.mn, "mp", "2001:db8:1::100", "2001:db8:1::200", "2001:db8:1::300", "2001:db8:1::400", "2001:db8:1::500")
+	addr(e.mn, "mn", "2001:db8:2::100", "2001:db8:2::200", "2001:db8:2::300", "2001:db8:2::400", "2001:db8:2::500")
 	addr(e.par, "pm", "2001:db8:1::1")
 	addr(e.par, "pn", "2001:db8:a::1")
 	addr(e.nar, "nm", "2001:db8:2::1")
@@ -150,7 +150,7 @@ func newE2E(t *testing.T, arTransport string, lifetime string) *e2eNet {
 		}
 	})
 	mnKeys := ""
-	for i := 1; i <= 4; i++ {
+	for i := 1; i <= 5; i++ {
 		mnKeys += fmt.Sprintf("[[mn]]\naddress = \"2001:db8:1::%d00\"\nkey = %q\n", i, e2eKeyMN)
 	}
 	ar := func(name, self, access, ifc, peer, peerAccess, shmName, extra string) string {
@@ -427,6 +427,7 @@ func runE2E(t *testing.T, e *e2eNet) {
 	ctx2 := e.seed(2, 600)
 	ctx3 := e.seed(3, 600)
 	e.seed(4, 600)
+	e.seed(5, 600)
 
 	e.sub(t, "predictive", func(t *testing.T) {
 		// MN 1 asks the pAR (CTAR to the pAR naming the nAR), moves, and
@@ -533,6 +534,28 @@ func runE2E(t *testing.T, e *e2eNet) {
 		e.send(e.mn, "icmp", mnNCoA(4).String(), "2001:db8:2::1", e2eCTAR(t, 4, 77, e2eKey()))
 		e.waitCounter(e.narCfg, "rejected expired", 1)
 		e.notActive(4)
+	})
+
+	e.sub(t, "cancel", func(t *testing.T) {
+		stored := e.counter(e.narCfg, "contexts stored")
+		if out, err := e.ctl(e.parCfg, "trigger", mnAddr(5).String(), "2001:db8:a::2"); err != nil {
+			t.Fatalf("trigger: %v\n%s", err, out)
+		}
+		e.waitCounter(e.narCfg, "contexts stored", stored+1)
+		if out, err := e.ctl(e.parCfg, "cancel", mnAddr(5).String()); err != nil {
+			t.Fatalf("cancel: %v\n%s", err, out)
+		}
+		e.waitCounter(e.narCfg, "contexts cancelled", 1)
+		if _, err := os.Stat(modFile(e.narMod, "pre", mnAddr(5), ".bin")); err == nil {
+			t.Fatal("cancelled context not discarded by the module")
+		}
+		if out, _ := e.ctl(e.narCfg, "state", mnAddr(5).String()); !strings.Contains(out, "nar-state cancelled") {
+			t.Fatalf("state: %s", out)
+		}
+		unexpected := e.counter(e.narCfg, "rejected unexpected")
+		e.send(e.mn, "icmp", mnNCoA(5).String(), "2001:db8:2::1", e2eCTAR(t, 5, 31337, e2eKey()))
+		e.waitCounter(e.narCfg, "rejected unexpected", unexpected+1)
+		e.notActive(5)
 	})
 
 	e.sub(t, "no-key-in-logs", func(t *testing.T) {
