@@ -12,12 +12,16 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ikectx/ikectx/cxtp"
 	"github.com/ikectx/ikectx/cxtp/engine"
 	"github.com/ikectx/ikectx/cxtp/transport"
 	"github.com/ikectx/ikectx/shm"
 )
+
+// receiveErrorPause is the pause after a receive error other than close.
+const receiveErrorPause = 10 * time.Millisecond
 
 // NewLogger builds the daemon's logger from the [log] table. Keys never
 // reach it: engines log fingerprints and lengths only.
@@ -164,6 +168,7 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 					return
 				}
 				log.Warn("cxtp: receive", "transport", conn.Kind(), "err", err)
+				time.Sleep(receiveErrorPause) // a persistent error must not spin
 				continue
 			}
 			handle(p.From.Addr(), p.Data)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ikectx/ikectx/cxtp"
 	"github.com/ikectx/ikectx/cxtp/engine"
@@ -71,6 +72,7 @@ func (d *mnDaemon) conn(a netip.Addr) (transport.Conn, error) {
 					return
 				}
 				d.log.Warn("cxtp: receive", "local", a, "err", err)
+				time.Sleep(receiveErrorPause) // a persistent error must not spin
 				continue
 			}
 			d.eng.HandleAR(p.From.Addr(), p.Data)
