@@ -416,9 +416,6 @@ func (p *parser) listen() {
 			a, port, pos := p.addrPort()
 			natt := t.kind == tX_ISAKMP_NATT
 			l.ISAKMP = append(l.ISAKMP, ListenAddr{Addr: a, Port: port, NATT: natt, Pos: pos})
-			if natt {
-				p.warnAt(t.pos, "isakmp_natt: ikectx does not implement NAT traversal; this address is not listened on")
-			}
 		case tADMINSOCK:
 			v := p.take()
 			switch v.kind {
@@ -661,7 +658,7 @@ func (p *parser) timer() {
 				tm.Phase2 = d
 			default:
 				tm.NATTKeepalive = d
-				p.warnAt(t.pos, "natt_keepalive: ikectx does not implement NAT traversal; ignored")
+				p.warnAt(t.pos, "natt_keepalive: ikectx does not send NAT-T keepalives; ignored")
 			}
 		default:
 			p.syntaxError(t, "a timer parameter or \"}\"")

@@ -382,7 +382,9 @@ func (p *parser) remoteSpecs(r *Remote) {
 				r.NATTraversal = "off"
 			case v.kind == tSWITCH || v.kind == tREMOTE_FORCE_LEVEL:
 				r.NATTraversal = v.word
-				p.warnAt(t.pos, "nat_traversal %s: ikectx does not implement NAT traversal; ignored", v.word)
+				if v.word == "force" {
+					p.warnAt(t.pos, "nat_traversal force: ikectx negotiates RFC 3947 NAT traversal only when a NAT is detected (force is taken as on); the pre-RFC drafts are not implemented")
+				}
 			default:
 				p.syntaxError(v, "on, off or force")
 			}
