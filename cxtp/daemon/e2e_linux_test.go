@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,7 +89,11 @@ func e2eBinaries(t *testing.T, dir string) map[string]string {
 			continue
 		}
 		p := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", p, "github.com/ikectx/ikectx/cmd/"+name)
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(gobin, "build", "-o", p, "github.com/ikectx/ikectx/cmd/"+name)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", name, err, b)
