@@ -82,4 +82,7 @@
 //     with no combinations for policies installed through PF_KEY. Loopback
 //     has disable_xfrm=1, so traffic on lo never triggers ACQUIRE.
 //   - REGISTER lists only the algorithms whose modules are loaded.
+//   - SA soft and hard expiry send EXPIRE to registered sockets; a policy's
+//     hard lifetime deletes it without any message (af_key's
+//     key_notify_policy_expire is empty), so X_SPDEXPIRE is FreeBSD only.
 package pfkey

@@ -557,6 +557,11 @@ func TestLabExpire(t *testing.T) {
 	if err := c.Add(ctx, e); err != nil {
 		t.Fatal(err)
 	}
+	p := tunnelPolicy(netip.MustParsePrefix("2001:db8:5::/64"), netip.MustParsePrefix("2001:db8:6::/64"), DirOutbound, labA, labB)
+	p.Hard = &Lifetime{AddTime: 2}
+	if err := c.SPDAdd(ctx, p); err != nil {
+		t.Fatal(err)
+	}
 	lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var soft, hard bool
@@ -564,6 +569,13 @@ func TestLabExpire(t *testing.T) {
 		m, err := l.Next(lctx)
 		if err != nil {
 			t.Fatalf("soft %v hard %v: %v", soft, hard, err)
+		}
+		if m.Type == MsgXSPDExpire {
+			// Linux's af_key never sends it (key_notify_policy_expire
+			// is empty); FreeBSD does.
+			pe, err := PolicyEntryFrom(m)
+			t.Logf("spdexpire: %v %v", pe, err)
+			continue
 		}
 		if m.Type != MsgExpire || m.SA == nil || m.SA.SPI != 0x6000 {
 			continue
@@ -578,6 +590,20 @@ func TestLabExpire(t *testing.T) {
 	}
 	if _, err := c.Get(ctx, SATypeESP, labA, labB, 0x6000); !IsNotExist(err) {
 		t.Errorf("SA after hard expire: %v", err)
+	}
+	// The policy's hard lifetime removes it (silently on Linux).
+	for {
+		pols, err := c.Policies(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pols) == 0 {
+			break
+		}
+		if lctx.Err() != nil {
+			t.Fatalf("policy still there after its hard lifetime: %v", pols)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
