@@ -2,6 +2,7 @@ package pfkey
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -174,6 +175,17 @@ func TestKeyNotPrinted(t *testing.T) {
 	k := NewKey([]byte("supersecretkeybytes!"))
 	if s := k.String(); strings.Contains(s, "supersecret") || !strings.Contains(s, "160 bits") {
 		t.Errorf("key String %q", s)
+	}
+	e := &SAEntry{Keys: Keys{Auth: []byte("supersecretkeybytes!")}}
+	for _, s := range []string{
+		fmt.Sprintf("%v %+v %#v %s", *k, *k, *k, k),
+		fmt.Sprintf("%v %+v %#v", e.Keys, e.Keys, e.Keys),
+		fmt.Sprintf("%v %+v %#v", *e, *e, *e),
+		fmt.Sprintf("%v %+v", e, e),
+	} {
+		if strings.Contains(s, "supersecret") || strings.Contains(s, "7375706572") || strings.Contains(s, "115 117 112") {
+			t.Errorf("key bytes printed: %s", s)
+		}
 	}
 	m := addMessage()
 	m.Wipe()

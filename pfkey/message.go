@@ -136,12 +136,12 @@ func (k *Key) Wipe() {
 }
 
 // String never shows the key bytes.
-func (k *Key) String() string {
-	if k == nil {
-		return "<nil>"
-	}
+func (k Key) String() string {
 	return "key(" + itoa(int(k.Bits)) + " bits)"
 }
+
+// GoString keeps the key bytes out of %#v too.
+func (k Key) GoString() string { return "pfkey." + k.String() }
 
 // Identity is sadb_ident. Data is the identity string that follows the
 // header (without its NUL padding).

@@ -40,6 +40,9 @@ func (k Keys) String() string {
 	return fmt.Sprintf("keys(auth %d bits, enc %d bits)", bitsOf(k.AuthBits, k.Auth), bitsOf(k.EncBits, k.Enc))
 }
 
+// GoString keeps the key bytes out of %#v too.
+func (k Keys) GoString() string { return "pfkey." + k.String() }
+
 func bitsOf(bits uint16, b []byte) int {
 	if bits != 0 {
 		return int(bits)
