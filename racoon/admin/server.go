@@ -421,7 +421,7 @@ func (s *Server) process(c *net.UnixConn, req *Request) (a answer) {
 		}
 		return answer{errno: int16(syscall.ENOENT)}
 	case CmdExportPh1, CmdImportPh1:
-		cred, err := peerCred(c)
+		cred, err := connCred(c)
 		if err != nil {
 			s.logf("admin: %v: peer credentials: %v", req.Cmd, err)
 		}
@@ -585,6 +585,13 @@ func (s *Server) streamEvents(c *net.UnixConn, es EventSource, keep func(*Event)
 			return
 		}
 	}
+}
+
+func connCred(c *net.UnixConn) (PeerCred, error) {
+	if c == nil {
+		return PeerCred{}, errors.New("no connection")
+	}
+	return peerCred(c)
 }
 
 // Matches reports whether a phase 1 with these addresses and cookies is

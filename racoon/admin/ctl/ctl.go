@@ -471,14 +471,16 @@ func (r *runner) vpnConnect(av []string) (*admin.Request, error) {
 // getIndex parses "<family> <src> <dst> [<ul_proto>]" as get_index (the
 // family word may be left out, an ikectx leniency).
 func (r *runner) getIndex(av []string) (*admin.Indexes, error) {
-	if (len(av) == 2 || len(av) == 3) && av[0] != "inet" && av[0] != "inet6" {
-		fam := "inet"
+	if len(av) == 2 || len(av) == 3 {
 		if a, _, _, ok := splitIndex(av[0]); ok {
-			if ip, err := netip.ParseAddr(a); err == nil && ip.Is6() && !ip.Is4In6() {
-				fam = "inet6"
+			if ip, err := netip.ParseAddr(a); err == nil {
+				fam := "inet"
+				if ip.Is6() && !ip.Is4In6() {
+					fam = "inet6"
+				}
+				av = append([]string{fam}, av...)
 			}
 		}
-		av = append([]string{fam}, av...)
 	}
 	if len(av) != 3 && len(av) != 4 {
 		return nil, r.errKmpstat(syscall.EINVAL)
