@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/ikectx/ikectx/pfkey"
 )
@@ -115,13 +116,35 @@ func verbose(w io.Writer, dir string, m *pfkey.Message, d *pfkey.Dialect) {
 	fmt.Fprintf(w, "%s %v%s (seq=%d pid=%d errno=%d, %d bytes)\n", dir, m.Type, what, m.Seq, m.PID, m.Errno, n)
 }
 
+// Bounds of one request when the caller's context has no deadline. A dump
+// of thousands of entries under emulation takes seconds, so dumps get more.
+const (
+	RequestTimeout = 30 * time.Second
+	DumpTimeout    = 10 * time.Minute
+)
+
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+func do(ctx context.Context, k Kernel, m *pfkey.Message) (*pfkey.Message, error) {
+	ctx, cancel := bounded(ctx, RequestTimeout)
+	defer cancel()
+	return k.Do(ctx, m)
+}
+
 func runOp(ctx context.Context, k Kernel, op Op, out io.Writer, f *Formatter, vw io.Writer) error {
 	d := k.Dialect()
 	if op.Dump {
 		var matches []*pfkey.Message
 		n := 0
 		verbose(vw, ">>", op.Msg, d)
-		for m, err := range k.DoMulti(ctx, op.Msg) {
+		dctx, cancel := bounded(ctx, DumpTimeout)
+		defer cancel()
+		for m, err := range k.DoMulti(dctx, op.Msg) {
 			if err != nil {
 				return err
 			}
@@ -148,7 +171,7 @@ func runOp(ctx context.Context, k Kernel, op Op, out io.Writer, f *Formatter, vw
 		if op.DeleteAll {
 			for _, del := range matches {
 				verbose(vw, ">>", del, d)
-				r, err := k.Do(ctx, del)
+				r, err := do(ctx, k, del)
 				if err != nil {
 					return err
 				}
@@ -166,7 +189,7 @@ func runOp(ctx context.Context, k Kernel, op Op, out io.Writer, f *Formatter, vw
 		return nil
 	}
 	verbose(vw, ">>", op.Msg, d)
-	r, err := k.Do(ctx, op.Msg)
+	r, err := do(ctx, k, op.Msg)
 	if err != nil {
 		return err
 	}
@@ -196,12 +219,12 @@ func DumpSPD(ctx context.Context, k Kernel, out io.Writer, f *Formatter) error {
 
 // FlushSAD deletes every SA (setkey -F); FlushSPD every policy (setkey -FP).
 func FlushSAD(ctx context.Context, k Kernel) error {
-	_, err := k.Do(ctx, &pfkey.Message{Type: pfkey.MsgFlush})
+	_, err := do(ctx, k, &pfkey.Message{Type: pfkey.MsgFlush})
 	return err
 }
 
 // FlushSPD deletes every policy (setkey -FP).
 func FlushSPD(ctx context.Context, k Kernel) error {
-	_, err := k.Do(ctx, &pfkey.Message{Type: pfkey.MsgXSPDFlush})
+	_, err := do(ctx, k, &pfkey.Message{Type: pfkey.MsgXSPDFlush})
 	return err
 }

@@ -351,3 +351,68 @@ func TestLabESPTunnelDemo(t *testing.T) {
 	}
 	t.Logf("%s", m[0])
 }
+
+// SAs and policies from one setkey file against the same through XFRM
+// netlink with `ip -batch`, each in a fresh namespace, in both orders (the
+// first loader pays for first-time kernel allocations): the times are
+// logged (measured, not asserted) and the tables checked.
+func TestLabSetkeyScale(t *testing.T) {
+	const n = 500
+	var sk, ipb strings.Builder
+	for i := 0; i < n; i++ {
+		spi := 0x10000 + i
+		fmt.Fprintf(&sk, "add 2001:db8::1 2001:db8::2 esp 0x%x -m tunnel -E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x0102030405060708090a0b0c0d0e0f1011121314;\n", spi)
+		fmt.Fprintf(&sk, "spdadd 2001:db8:%x::/64[any] 2001:db8:ffff::/64[any] any -P out ipsec esp/tunnel/2001:db8::1-2001:db8::2/require;\n", i+1)
+		fmt.Fprintf(&ipb, "xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x%x mode tunnel enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha1)' 0x0102030405060708090a0b0c0d0e0f1011121314 96\n", spi)
+		fmt.Fprintf(&ipb, "xfrm policy add src 2001:db8:%x::/64 dst 2001:db8:ffff::/64 dir out tmpl src 2001:db8::1 dst 2001:db8::2 proto esp mode tunnel level required\n", i+1)
+	}
+	dir := t.TempDir()
+	skFile, ipFile := filepath.Join(dir, "scale.setkey"), filepath.Join(dir, "scale.ip")
+	os.WriteFile(skFile, []byte(sk.String()), 0o600)
+	os.WriteFile(ipFile, []byte(ipb.String()), 0o600)
+
+	viaSetkey := func() time.Duration {
+		ns := labNetns(t)
+		start := time.Now()
+		_, errout, code := setkeyIn(t, ns, "", "-f", skFile)
+		d := time.Since(start)
+		if code != 0 {
+			t.Fatalf("setkey -f: exit %d: %s", code, errout)
+		}
+		checkTables(t, ns, n)
+		return d
+	}
+	viaIP := func() time.Duration {
+		ns := labNetns(t)
+		start := time.Now()
+		out, err := exec.Command(ipCmd(), "-n", ns, "-batch", ipFile).CombinedOutput()
+		d := time.Since(start)
+		if err != nil {
+			t.Fatalf("ip -batch: %v\n%s", err, out)
+		}
+		checkTables(t, ns, n)
+		return d
+	}
+	s1 := viaSetkey()
+	i1 := viaIP()
+	i2 := viaIP()
+	s2 := viaSetkey()
+	sum := func(a, b time.Duration) time.Duration { return (a + b).Round(time.Millisecond) }
+	t.Logf("%d SAs + %d policies: setkey -f (PF_KEY) %v then %v; ip -batch (XFRM netlink) %v then %v; ratio setkey/ip %.2f",
+		n, n, s1.Round(time.Millisecond), s2.Round(time.Millisecond), i1.Round(time.Millisecond), i2.Round(time.Millisecond),
+		float64(sum(s1, s2))/float64(sum(i1, i2)))
+}
+
+// checkTables makes sure namespace ns holds n SAs and n policies.
+func checkTables(t *testing.T, ns string, n int) {
+	t.Helper()
+	o, e, code := setkeyIn(t, ns, "", "-D")
+	if c := strings.Count(o, "\tsadb_seq="); c != n || code != 0 {
+		t.Errorf("%s: setkey -D: exit %d, %d SAs, want %d: %s", ns, code, c, n, e)
+	}
+	o, e, code = setkeyIn(t, ns, "", "-DP")
+	if c := strings.Count(o, "\trefcnt="); c != n || code != 0 {
+		t.Errorf("%s: setkey -DP: exit %d, %d policies, want %d: %s", ns, code, c, n, e)
+	}
+	exec.Command(ipCmd(), "netns", "del", ns).Run()
+}
