@@ -283,6 +283,12 @@ func (d *Daemon) openSockets() error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", ap, err)
 		}
+		if !d.opt.NoKernel {
+			if err := bypassIPsec(c, ap.Addr().Is6()); err != nil {
+				c.Close()
+				return fmt.Errorf("listen %s: %w", ap, err)
+			}
+		}
 		s := &sock{c: c, local: ap, natt: isNATT}
 		d.socks = append(d.socks, s)
 		d.logf("INFO: %s used as isakmp port%s", ap, map[bool]string{true: " (NAT-T)"}[isNATT])
