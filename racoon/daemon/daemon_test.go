@@ -184,3 +184,68 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(b)
 }
+
+// TestExportImport moves B's phase-1 SA with A to a third daemon C at a new
+// address; C then runs a quick mode with A over the imported SA, without a
+// new phase 1.
+func TestExportImport(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.x on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:15700")
+	b := netip.MustParseAddrPort("127.0.0.2:15701")
+	c := netip.MustParseAddrPort("127.0.0.3:15702")
+	sa := startSide(t, a, b, "main", "address", "aes 128", "sha256", "modp2048", "modp2048", "127.0.0.2 k-ab\n127.0.0.3 k-ab\n")
+	sb := startSide(t, b, a, "main", "address", "aes 128", "sha256", "modp2048", "modp2048", "127.0.0.1 k-ab\n")
+	sc := startSide(t, c, a, "main", "address", "aes 128", "sha256", "modp2048", "modp2048", "127.0.0.1 not-used\n")
+	ctx := context.Background()
+	if err := sa.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(a.Addr(), 0), Dst: netip.AddrPortFrom(b.Addr(), 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "A-B SAs", func() bool {
+		x, _ := sb.cl.SAs(ctx, admin.ProtoESP)
+		return len(x) == 2
+	})
+	pc, err := sb.cl.ExportPhase1(ctx, admin.Selector{Remote: netip.AddrPortFrom(a.Addr(), 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Wipe()
+	if err := sc.cl.ImportPhase1(ctx, pc, c, a); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := sc.cl.Phase1s(ctx)
+	if len(l) != 1 || l[0].Index != pc.Index || l[0].Status != admin.Ph1Established {
+		t.Fatalf("imported phase 1s: %+v", l)
+	}
+	// quick mode from C to A over the imported SA
+	if err := sc.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(c.Addr(), 0), Dst: netip.AddrPortFrom(a.Addr(), 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "C-A SAs", func() bool {
+		x, _ := sc.cl.SAs(ctx, admin.ProtoESP)
+		y, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+		return len(x) == 2 && len(y) == 4
+	})
+	x, _ := sc.cl.SAs(ctx, admin.ProtoESP)
+	y, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+	for _, e := range x {
+		ok := false
+		for _, f := range y {
+			if f.SPI == e.SPI && f.Src == e.Src && f.Dst == e.Dst && bytes.Equal(f.Keys.Enc, e.Keys.Enc) {
+				ok = true
+			}
+		}
+		if !ok || !(e.Src == c.Addr() || e.Dst == c.Addr()) {
+			t.Errorf("SA %s on C has no twin on A", e)
+		}
+	}
+	if n := sc.d.stats.p1up.Load(); n != 0 {
+		t.Errorf("C negotiated %d phase 1s", n)
+	}
+	if n := sa.d.stats.p1up.Load(); n != 1 {
+		t.Errorf("A negotiated %d phase 1s, want 1", n)
+	}
+}

@@ -64,20 +64,29 @@ func (d *Daemon) handlePacket(p packet) {
 	if p.natt && !ph.natt {
 		ph.natt, ph.sock = true, p.sock
 	}
-	if !ph.sa.Initiator || ph.natt {
+	if !ph.sa.Established() && (!ph.sa.Initiator || ph.natt) {
 		ph.peer = p.from
+	}
+	// Once the SA is up, an authenticated message from a new address moves
+	// the peer there (racoon answers where a message came from; an ISAKMP SA
+	// imported after a context transfer meets its peer at a new address).
+	moved := func() {
+		if ph.sa.Established() && p.from != ph.peer && !ph.deleted {
+			d.logf("INFO: ISAKMP-SA %x:%x: peer now at %s (was %s)", ph.sa.ICookie, ph.sa.RCookie, p.from, ph.peer)
+			ph.peer = p.from
+		}
 	}
 	switch h.ExchangeType {
 	case isakmp.ExchangeIdentityProt, isakmp.ExchangeAggressive:
 		d.phase1Message(ph, p, b)
 	case isakmp.ExchangeQuick:
-		d.quickMessage(ph, p, b, &h)
+		d.quickMessage(ph, p, b, &h, moved)
 	case isakmp.ExchangeInformational:
 		if q, ok := d.ph2s[ph2key{cookieKey(ph.sa.ICookie, ph.sa.RCookie), h.MessageID}]; ok && q.q.State == ike.P2WaitConnected {
-			d.quickMessage(ph, p, b, &h)
+			d.quickMessage(ph, p, b, &h, moved)
 			return
 		}
-		d.informational(ph, p, b)
+		d.informational(ph, p, b, moved)
 	default:
 		d.drop(p, "exchange type %s is not implemented", h.ExchangeType)
 	}
@@ -291,11 +300,14 @@ func (d *Daemon) sendDelete(ph *ph1) {
 	}
 }
 
-func (d *Daemon) informational(ph *ph1, p packet, b []byte) {
+func (d *Daemon) informational(ph *ph1, p packet, b []byte, moved func()) {
 	ps, err := ph.sa.HandleInformational(b)
 	if err != nil {
 		d.drop(p, "informational from %s: %v", p.from, err)
 		return
+	}
+	if ph.sa.Keys != nil {
+		moved()
 	}
 	for _, x := range ps {
 		switch v := x.(type) {
@@ -348,10 +360,10 @@ func (d *Daemon) peerDelete(ph *ph1, del *isakmp.Delete) {
 			}
 			spi := binary.BigEndian.Uint32(s)
 			// the peer's SPI is our outbound SA
-			d.kernel.Delete(ctx, st, ph.sa.Local.Addr(), ph.sa.Remote.Addr(), spi)
+			d.kernel.Delete(ctx, st, ph.sa.Local.Addr(), ph.peer.Addr(), spi)
 			for k, q := range d.ph2s {
 				if q.p1 == ph && q.q.SPIOut == spi {
-					d.kernel.Delete(ctx, st, ph.sa.Remote.Addr(), ph.sa.Local.Addr(), q.q.SPIIn)
+					d.kernel.Delete(ctx, st, ph.peer.Addr(), ph.sa.Local.Addr(), q.q.SPIIn)
 					q.q.Wipe()
 					delete(d.ph2s, k)
 				}
@@ -490,7 +502,7 @@ func (d *Daemon) startQuick(ph *ph1, r *p2req) {
 		PFSGroup:  pfsGroup(si),
 		Check:     checkLevel(ph.remote.ProposalCheck),
 		IDci:      selID(r.local), IDcr: selID(r.remote),
-		AllocSPI:  d.allocSPI(ph.sa.Remote.Addr(), ph.sa.Local.Addr(), r.reqid, r.mode),
+		AllocSPI:  d.allocSPI(ph.peer.Addr(), ph.sa.Local.Addr(), r.reqid, r.mode),
 		NonceSize: int(ph.remote.NonceSize),
 	}
 	q, out, err := ike.NewQuickInitiator(ph.sa, cfg)
@@ -537,7 +549,7 @@ func (d *Daemon) dropPhase2(e *ph2) {
 	delete(d.ph2s, ph2key{cookieKey(e.p1.sa.ICookie, e.p1.sa.RCookie), e.q.MsgID})
 }
 
-func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header) {
+func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header, moved func()) {
 	if !ph.sa.Established() {
 		d.drop(p, "quick mode before phase 1 is established")
 		return
@@ -555,6 +567,7 @@ func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header) {
 			d.drop(p, "quick mode with %s (state %s): %v", p.from, before, err)
 			return
 		}
+		moved()
 		d.send(ph, out)
 		if e.q.State != before {
 			d.armPhase2(e)
@@ -570,18 +583,19 @@ func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header) {
 	}
 	var req *p2req
 	q, out, err := ike.NewQuickResponder(ph.sa, b, func(idci, idcr *isakmp.ID) (*ike.Phase2Config, error) {
+		moved() // HASH(1) is verified when this runs
 		// the initiator's client ID is the remote side from here
 		remote, okr := idSelector(idci)
 		local, okl := idSelector(idcr)
 		if !okr || !okl {
-			remote = selector{Prefix: netip.PrefixFrom(ph.sa.Remote.Addr(), ph.sa.Remote.Addr().BitLen()), Proto: 255}
+			remote = selector{Prefix: netip.PrefixFrom(ph.peer.Addr(), ph.peer.Addr().BitLen()), Proto: 255}
 			local = selector{Prefix: netip.PrefixFrom(ph.sa.Local.Addr(), ph.sa.Local.Addr().BitLen()), Proto: 255}
 		}
 		si := d.findSAInfo(local, remote, true)
 		if si == nil {
 			return nil, fmt.Errorf("no sainfo for %v <=> %v", local.Prefix, remote.Prefix)
 		}
-		req = &p2req{local: local, remote: remote, me: ph.sa.Local.Addr(), peer: ph.sa.Remote.Addr()}
+		req = &p2req{local: local, remote: remote, me: ph.sa.Local.Addr(), peer: ph.peer.Addr()}
 		pol := d.findPolicy(local, remote)
 		mode := pfkey.ModeAny
 		if pol != nil && len(pol.Requests) > 0 {
@@ -595,7 +609,7 @@ func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header) {
 		}
 		return &ike.Phase2Config{
 			Proposals: phase2Proposals(si, encaps), PFSGroup: pfsGroup(si), Check: checkLevel(ph.remote.ProposalCheck),
-			AllocSPI: d.allocSPI(ph.sa.Remote.Addr(), ph.sa.Local.Addr(), req.reqid, mode), NonceSize: int(ph.remote.NonceSize),
+			AllocSPI: d.allocSPI(ph.peer.Addr(), ph.sa.Local.Addr(), req.reqid, mode), NonceSize: int(ph.remote.NonceSize),
 		}, nil
 	})
 	if err != nil {
@@ -608,6 +622,7 @@ func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header) {
 		}
 		return
 	}
+	moved()
 	d.logf("INFO: respond new phase 2 negotiation: %s<=>%s", ph.sa.Local, ph.peer)
 	e := &ph2{q: q, p1: ph, req: req}
 	d.ph2s[k] = e
@@ -644,7 +659,7 @@ func (d *Daemon) phase2Up(e *ph2) {
 	if ph.natt {
 		natt = &pfkey.NATT{Type: 2, SPort: ph.sock.local.Port(), DPort: ph.peer.Port()}
 	}
-	local, remote := ph.sa.Local.Addr(), ph.sa.Remote.Addr()
+	local, remote := ph.sa.Local.Addr(), ph.peer.Addr()
 	if !q.Initiator && ph.remote.GeneratePolicy != conf.GeneratePolicyOff && e.req != nil {
 		d.generatePolicy(e.req, mode, reqid)
 	}
