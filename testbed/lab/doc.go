@@ -12,6 +12,8 @@
 //   - cpio.go: a newc cpio writer; initramfs.go: the image built with it
 //     (plain by default, gzip optional: see Spec.Gzip).
 //   - initscript.go: the guest's /init.
+//   - lock.go: the cache lock shared by concurrent runs.
+//   - ldd.go: dynamically linked host tools (iproute2) with their libraries.
 //   - qemu.go: the qemu command line and acceleration choice.
 //   - console.go: the console marker parser (@@BEGIN, @@RESULT rc=N).
 //   - run.go: Run, the entry point.

@@ -47,8 +47,9 @@ const readyStamp = "READY"
 
 // Fetch makes sure the kernel that linux-image-amd64 currently depends on is
 // downloaded, unpacked and prepared in the cache, and returns it. It is fast
-// (one apt-cache call) when the kernel is cached, and safe to call from
-// several processes at once. When apt cannot resolve the version (no package
+// when the kernel is cached (no apt call at all while apt's package lists
+// are older than the last fetch, else one apt-cache call), and safe to call
+// from several processes at once. When apt cannot resolve the version (no package
 // lists, offline), the last fetched kernel is used.
 func Fetch(ctx context.Context, opt FetchOptions) (Kernel, error) {
 	if runtime.GOOS != "linux" {
@@ -73,6 +74,14 @@ func Fetch(ctx context.Context, opt FetchOptions) (Kernel, error) {
 	defer unlock()
 
 	latest := filepath.Join(kdir, "latest")
+	// apt-cache costs seconds here (no pkgcache.bin in container images):
+	// when apt's package lists have not changed since the last fetch, the
+	// answer cannot have changed either.
+	if listsUnchangedSince(latest) {
+		if k, err := Cached(cache); err == nil {
+			return k, nil
+		}
+	}
 	pkg, release, rerr := resolveKernel(ctx, logw)
 	if rerr != nil {
 		b, err := os.ReadFile(latest)
@@ -88,6 +97,12 @@ func Fetch(ctx context.Context, opt FetchOptions) (Kernel, error) {
 	}
 	dir := filepath.Join(kdir, release)
 	if _, err := os.Stat(filepath.Join(dir, readyStamp)); err == nil {
+		if rerr == nil {
+			// Record the answer (and its time) for listsUnchangedSince.
+			if err := os.WriteFile(latest, []byte(pkg+" "+release+"\n"), 0o644); err != nil {
+				return Kernel{}, fmt.Errorf("lab: cache: %w", err)
+			}
+		}
 		return loadKernel(dir, pkg, release)
 	}
 	if rerr != nil {
@@ -124,6 +139,24 @@ func Cached(cacheDir string) (Kernel, error) {
 		return Kernel{}, fmt.Errorf("lab: cached kernel %s is incomplete: %w", f[1], err)
 	}
 	return loadKernel(dir, f[0], f[1])
+}
+
+// aptLists is where apt keeps its package lists; `apt-get update` renames
+// new lists into it, which changes the directory's modification time.
+var aptLists = "/var/lib/apt/lists"
+
+// listsUnchangedSince reports whether apt's package lists are older than
+// the file stamp.
+func listsUnchangedSince(stamp string) bool {
+	st, err := os.Stat(stamp)
+	if err != nil {
+		return false
+	}
+	lists, err := os.Stat(aptLists)
+	if err != nil {
+		return false
+	}
+	return lists.ModTime().Before(st.ModTime())
 }
 
 // resolveKernel asks apt which kernel package linux-image-amd64 depends on,
