@@ -453,6 +453,7 @@ func runE2E(t *testing.T, e *e2eNet) {
 		if err != nil || strings.Contains(out, "failed") {
 			t.Fatalf("attach: %v\n%s", err, out)
 		}
+		t.Logf("predictive activation, as the MN saw it: %s", strings.TrimSpace(out))
 		e.checkActive(1, ctx1)
 		e.waitCounter(e.parCfg, "received CTDR", 1)
 		if e.counter(e.narCfg, "sent CT-Req") != 0 || e.counter(e.narCfg, "received PCTD") != 1 {
@@ -477,6 +478,7 @@ func runE2E(t *testing.T, e *e2eNet) {
 		if err != nil || strings.Contains(out, "failed") {
 			t.Fatalf("attach: %v\n%s", err, out)
 		}
+		t.Logf("reactive transfer and activation, as the MN saw it: %s", strings.TrimSpace(out))
 		e.checkActive(2, ctx2)
 		if e.counter(e.narCfg, "sent CT-Req") != 1 || e.counter(e.parCfg, "sent CTD") != 1 {
 			t.Fatal("not a reactive transfer")

@@ -192,7 +192,7 @@ func (d *mnDaemon) wait(ctx context.Context, start func(func(engine.Result)) err
 	select {
 	case r := <-ch:
 		var b strings.Builder
-		fmt.Fprintf(&b, "ctaa from %s attempts %d\n", r.AR, r.Attempts)
+		fmt.Fprintf(&b, "ctaa from %s attempts %d elapsed %s\n", r.AR, r.Attempts, r.Elapsed)
 		b.WriteString(fmtFailures(r.Failures))
 		if r.Err != nil {
 			return b.String(), r.Err

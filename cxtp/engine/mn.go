@@ -40,7 +40,10 @@ type Result struct {
 	AR       netip.Addr
 	Failures []cxtp.FPTStatus // per-FPT failures from the CTAA
 	Attempts int              // CTARs sent
-	Err      error            // ErrNoAnswer, or nil when a CTAA came
+	// Elapsed is the time from the first CTAR to the CTAA (or to giving
+	// up), on the engine's clock: the MN's view of the paper's beta.
+	Elapsed time.Duration
+	Err     error // ErrNoAnswer, or nil when a CTAA came
 }
 
 // ErrNoAnswer means no CTAA arrived before the give-up time.
@@ -183,7 +186,7 @@ func (m *MNEngine) retransmit(r *mnReq) {
 		m.metrics.reject(ReasonTransferFailed)
 		m.mu.Unlock()
 		if r.done != nil {
-			r.done(Result{AR: r.key.ar, Attempts: r.tries, Err: ErrNoAnswer})
+			r.done(Result{AR: r.key.ar, Attempts: r.tries, Elapsed: m.cfg.Clock.Now().Sub(r.started), Err: ErrNoAnswer})
 		}
 		return
 	}
@@ -219,6 +222,6 @@ func (m *MNEngine) HandleAR(from netip.Addr, b []byte) {
 	m.mu.Unlock()
 	m.cfg.Log.Info("cxtp: CTAA", "ar", from, "prev", ctaa.PrevCoA, "failed", len(ctaa.Failures), "attempts", r.tries)
 	if r.done != nil {
-		r.done(Result{AR: from, Failures: ctaa.Failures, Attempts: r.tries})
+		r.done(Result{AR: from, Failures: ctaa.Failures, Attempts: r.tries, Elapsed: m.cfg.Clock.Now().Sub(r.started)})
 	}
 }

@@ -39,7 +39,7 @@ func TestMNRetransmissionSchedule(t *testing.T) {
 		}
 	}
 	r := at.one(t)
-	if !errors.Is(r.Err, ErrNoAnswer) || r.Attempts != len(want) {
+	if !errors.Is(r.Err, ErrNoAnswer) || r.Attempts != len(want) || r.Elapsed != 45*time.Second {
 		t.Fatalf("%+v", r)
 	}
 	if len(w.clk.Pending()) != 0 {
