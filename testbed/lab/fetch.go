@@ -116,6 +116,7 @@ func Fetch(ctx context.Context, opt FetchOptions) (Kernel, error) {
 		return Kernel{}, fmt.Errorf("lab: cache: %w", err)
 	}
 	fmt.Fprintf(logw, "lab: fetched %s in %.1fs into %s\n", pkg, time.Since(start).Seconds(), dir)
+	pruneKernels(kdir, release, logw)
 	return loadKernel(dir, pkg, release)
 }
 
@@ -157,6 +158,23 @@ func listsUnchangedSince(stamp string) bool {
 		return false
 	}
 	return lists.ModTime().Before(st.ModTime())
+}
+
+// pruneKernels removes the cached kernels other than keep (about 440 MB
+// each) once a newer one is in place, and leftovers of interrupted fetches.
+func pruneKernels(kdir, keep string, logw io.Writer) {
+	entries, err := os.ReadDir(kdir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == keep {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(kdir, e.Name())); err == nil {
+			fmt.Fprintf(logw, "lab: removed the old cached kernel %s\n", e.Name())
+		}
+	}
 }
 
 // resolveKernel asks apt which kernel package linux-image-amd64 depends on,

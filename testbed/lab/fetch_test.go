@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,5 +59,22 @@ func TestCachedLayout(t *testing.T) {
 	os.Remove(filepath.Join(kd, "vmlinux"))
 	if k, _ := Cached(cache); k.Image != filepath.Join(kd, "root", "boot", "vmlinuz-"+rel) {
 		t.Errorf("without vmlinux the image is %s, want the vmlinuz", k.Image)
+	}
+}
+
+func TestPruneKernels(t *testing.T) {
+	kdir := t.TempDir()
+	for _, d := range []string{"6.1.0-55-amd64", "6.1.0-56-amd64", "6.1.0-56-amd64.part-123"} {
+		os.MkdirAll(filepath.Join(kdir, d, "root"), 0o755)
+	}
+	os.WriteFile(filepath.Join(kdir, "latest"), nil, 0o644)
+	pruneKernels(kdir, "6.1.0-56-amd64", io.Discard)
+	entries, _ := os.ReadDir(kdir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if fmt.Sprint(names) != "[6.1.0-56-amd64 latest]" {
+		t.Errorf("after pruning: %v", names)
 	}
 }
