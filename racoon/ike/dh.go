@@ -102,13 +102,35 @@ type DH struct {
 	Public []byte // g^x, Len() bytes
 }
 
-// NewDH makes a key pair with a private exponent of the prime's size
-// (racoon uses the prime's length too).
+// exponentBits is the private exponent length: twice the group's strength
+// estimate of RFC 3526 section 8 (the upper one), at least 256 bits, as
+// strongSwan and OpenSSL do, instead of an exponent as long as the prime.
+// The peer cannot tell the difference; the modular exponentiations cost
+// about Bits/exponentBits times less.
+func (g *Group) exponentBits() int {
+	switch {
+	case g.Bits <= 1024:
+		return 256
+	case g.Bits <= 1536:
+		return 304
+	case g.Bits <= 2048:
+		return 320
+	case g.Bits <= 3072:
+		return 424
+	}
+	return 480
+}
+
+// NewDH makes a key pair with a random private exponent of exponentBits.
 func NewDH(g *Group) (*DH, error) {
-	b := make([]byte, g.Len())
+	n := g.exponentBits()
+	b := make([]byte, (n+7)/8)
 	for {
 		if _, err := rand.Read(b); err != nil {
 			return nil, err
+		}
+		if n%8 != 0 {
+			b[0] &= byte(1<<(n%8)) - 1
 		}
 		x := new(big.Int).SetBytes(b)
 		if x.Cmp(big.NewInt(1)) > 0 && x.Cmp(g.p) < 0 {
