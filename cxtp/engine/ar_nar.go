@@ -65,19 +65,24 @@ func (a *AR) onCTAR(src netip.Addr, m *cxtp.CTAR) {
 		a.startReactive(src, m, now)
 		return
 	}
-	switch a.seqCheck(e, m.Seq, now) {
-	case seqReplay, seqRetransmit:
+	if e.seqs.peek(m.Seq, now, a.cfg.SeqWindow, netip.Addr{}) != seqFresh {
 		a.drop(ReasonReplayedSeq, "mn", m.PrevCoA, "src", src, "seq", m.Seq, "state", e.state)
 		return
+	}
+	if e.state != inStored {
+		// No key to verify with here: the number is used either way.
+		e.seqs.record(m.Seq, now, netip.Addr{})
 	}
 	switch e.state {
 	case inStored:
 		if !cxtp.VerifyToken(e.key, m.PrevCoA, m.Seq, requestedCDBs(m.FPTs), m.Token) {
-			// The stored context stays for the real MN.
+			// The stored context stays for the real MN, and the sequence
+			// number stays unused.
 			a.drop(ReasonBadToken, "mn", m.PrevCoA, "src", src, "seq", m.Seq)
 			a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: allFailed(m.FPTs, a.held(e), cxtp.StatusAuthFailed)})
 			return
 		}
+		e.seqs.record(m.Seq, now, netip.Addr{})
 		a.activate(e, src, m)
 	case inRequested:
 		// The MN retransmitted (with a new sequence number) while the
@@ -95,11 +100,6 @@ func (a *AR) onCTAR(src netip.Addr, m *cxtp.CTAR) {
 		a.drop(ReasonUnexpected, "mn", m.PrevCoA, "src", src, "state", e.state)
 		a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: allFailed(m.FPTs, a.held(e), cxtp.StatusNoContext)})
 	}
-}
-
-// seqCheck applies the reuse window to a CTAR the MN sent itself.
-func (a *AR) seqCheck(e *inEntry, seq uint32, now time.Time) int {
-	return e.seqs.check(seq, now, a.cfg.SeqWindow, netip.Addr{})
 }
 
 func (a *AR) startReactive(src netip.Addr, m *cxtp.CTAR, now time.Time) {

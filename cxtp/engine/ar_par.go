@@ -152,7 +152,8 @@ func (a *AR) onTriggerCTAR(src netip.Addr, m *cxtp.CTAR) {
 		return
 	}
 	o := a.outFor(m.PrevCoA)
-	if o.seqs.check(m.Seq, a.cfg.Clock.Now(), a.cfg.SeqWindow, netip.Addr{}) != seqFresh {
+	now := a.cfg.Clock.Now()
+	if o.seqs.peek(m.Seq, now, a.cfg.SeqWindow, netip.Addr{}) != seqFresh {
 		a.drop(ReasonReplayedSeq, "mn", m.PrevCoA, "src", src, "seq", m.Seq)
 		return
 	}
@@ -161,6 +162,7 @@ func (a *AR) onTriggerCTAR(src netip.Addr, m *cxtp.CTAR) {
 		a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: allFailed(m.FPTs, a.cfg.Registry.FPTs(), cxtp.StatusAuthFailed)})
 		return
 	}
+	o.seqs.record(m.Seq, now, netip.Addr{})
 	if nar, ok := a.peers[m.PrevAR]; ok && o.predictive && !o.done && o.nar == nar &&
 		a.cfg.Clock.Now().Sub(o.sentAt) < a.cfg.Lifetime {
 		// A retransmission (our CTAA was lost or late): the context is
@@ -187,7 +189,7 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 		return
 	}
 	o := a.outFor(m.PrevCoA)
-	seq := o.seqs.check(m.Seq, a.cfg.Clock.Now(), a.cfg.SeqWindow, nar)
+	seq := o.seqs.peek(m.Seq, a.cfg.Clock.Now(), a.cfg.SeqWindow, nar)
 	switch seq {
 	case seqReplay:
 		a.drop(ReasonReplayedSeq, "mn", m.PrevCoA, "peer", nar, "seq", m.Seq)
@@ -199,6 +201,9 @@ func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 		a.drop(ReasonBadToken, "mn", m.PrevCoA, "peer", nar, "seq", m.Seq)
 		a.sendAR(nar, &cxtp.CTC{PrevCoA: m.PrevCoA})
 		return
+	}
+	if seq == seqFresh {
+		o.seqs.record(m.Seq, a.cfg.Clock.Now(), nar)
 	}
 	cdbs, failures := a.capture(m.PrevCoA, nar, m.FPTs)
 	now := a.cfg.Clock.Now()

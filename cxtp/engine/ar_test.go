@@ -257,7 +257,17 @@ func TestReplayedSeq(t *testing.T) {
 	if w.nar.Metrics().Rejected[ReasonReplayedSeq] != 1 || len(w.sent(cxtp.TypeCTAA)) != ctaas {
 		t.Fatalf("replay not rejected silently: %+v", w.nar.Metrics())
 	}
-	// Replay before activation: a forged CTAR with seq S burns S.
+	// A forged CTAR cannot burn the MN's next sequence number.
+	w4 := newWorld(t)
+	w4.par.Trigger(aMN, aNAR)
+	w4.deliver(nil)
+	w4.nar.HandleMN(aMN2, ctar(31, []byte("not-the-key-at-all!!"), aPARx))
+	w4.nar.HandleMN(aMN2, ctar(31, key, aPARx))
+	w4.deliver(nil)
+	if m := w4.nar.Metrics(); m.Activated != 1 || m.Rejected[ReasonReplayedSeq] != 0 || m.Rejected[ReasonBadToken] != 1 {
+		t.Fatalf("%+v", m)
+	}
+	// Replay before activation of a valid CTAR.
 	w2 := newWorld(t)
 	w2.par.Trigger(aMN, aNAR)
 	w2.deliver(nil)

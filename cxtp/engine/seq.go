@@ -30,6 +30,17 @@ const (
 // Entries older than window are forgotten. At most max entries are kept
 // (the oldest go first): an MN sends a handful of CTARs per handover.
 func (w *seqWindow) check(seq uint32, now time.Time, window time.Duration, from netip.Addr) int {
+	r := w.peek(seq, now, window, from)
+	if r == seqFresh {
+		w.record(seq, now, from)
+	}
+	return r
+}
+
+// peek classifies seq like check without recording it: a number is only
+// recorded once its token verified (record), so a forger cannot burn the
+// MN's next sequence numbers.
+func (w *seqWindow) peek(seq uint32, now time.Time, window time.Duration, from netip.Addr) int {
 	keep := w.seen[:0]
 	for _, s := range w.seen {
 		if now.Sub(s.at) < window {
@@ -45,12 +56,16 @@ func (w *seqWindow) check(seq uint32, now time.Time, window time.Duration, from 
 			return seqReplay
 		}
 	}
+	return seqFresh
+}
+
+// record remembers seq as used at now.
+func (w *seqWindow) record(seq uint32, now time.Time, from netip.Addr) {
 	const max = 64
 	if len(w.seen) >= max {
 		w.seen = append(w.seen[:0], w.seen[1:]...)
 	}
 	w.seen = append(w.seen, seqSeen{seq, now, from})
-	return seqFresh
 }
 
 func (w *seqWindow) empty(now time.Time, window time.Duration) bool {
