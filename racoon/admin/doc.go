@@ -52,7 +52,8 @@
 //
 // Errors of the Backend become errno values: a syscall.Errno as is,
 // fs.ErrNotExist ENOENT, fs.ErrExist EEXIST, errors.ErrUnsupported ENOTSUP,
-// fs.ErrPermission EPERM, anything else -1 (racoon's generic failure).
+// fs.ErrPermission EPERM, fs.ErrInvalid EINVAL, anything else -1 (racoon's
+// generic failure).
 // Malformed requests (short payload, bad sockaddr, unknown proto) are
 // answered with EINVAL and counted in [ServerStats]; they never stop the
 // server.

@@ -339,6 +339,8 @@ func Errno(err error) int16 {
 		return int16(syscall.ENOTSUP)
 	case errors.Is(err, fs.ErrPermission):
 		return int16(syscall.EPERM)
+	case errors.Is(err, fs.ErrInvalid):
+		return int16(syscall.EINVAL)
 	}
 	return -1
 }

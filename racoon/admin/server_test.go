@@ -214,6 +214,7 @@ func TestErrnoMapping(t *testing.T) {
 		{syscall.EEXIST, int16(syscall.EEXIST)},
 		{errors.ErrUnsupported, int16(syscall.ENOTSUP)},
 		{fs.ErrPermission, int16(syscall.EPERM)},
+		{fmt.Errorf("%w: bad IV length", fs.ErrInvalid), int16(syscall.EINVAL)},
 		{syscall.EHOSTUNREACH, int16(syscall.EHOSTUNREACH)},
 		{errors.New("no remote configuration"), -1},
 	} {
