@@ -357,7 +357,7 @@ func TestLabESPTunnelDemo(t *testing.T) {
 // first loader pays for first-time kernel allocations): the times are
 // logged (measured, not asserted) and the tables checked.
 func TestLabSetkeyScale(t *testing.T) {
-	const n = 500
+	const n = 300
 	var sk, ipb strings.Builder
 	for i := 0; i < n; i++ {
 		spi := 0x10000 + i
