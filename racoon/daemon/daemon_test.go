@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
 	"github.com/ikectx/ikectx/racoon/conf"
+	"github.com/ikectx/ikectx/racoon/ike"
+	"github.com/ikectx/ikectx/racoon/isakmp"
 )
 
 type side struct {
@@ -247,5 +250,49 @@ func TestExportImport(t *testing.T) {
 	}
 	if n := sa.d.stats.p1up.Load(); n != 1 {
 		t.Errorf("A negotiated %d phase 1s, want 1", n)
+	}
+}
+
+// A retransmitted first message gets the same answer and no second SA.
+func TestResponderRetransmission(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.2 on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:15800")
+	b := netip.MustParseAddrPort("127.0.0.2:15801")
+	sb := startSide(t, b, a, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.1 k\n")
+	cfg := &ike.Phase1Config{Mode: isakmp.ExchangeIdentityProt, NonceSize: 16, MyID: isakmp.IDFromAddr(a.Addr(), 17, 500),
+		Proposals: []ike.Proposal1{{Enc: isakmp.Enc3DES, Hash: isakmp.HashSHA, Auth: isakmp.AuthPreShared, Group: 2, Lifetime: time.Hour}},
+		PSK:       func(*isakmp.ID) ([]byte, error) { return []byte("k"), nil }}
+	_, m1, err := ike.NewInitiator(cfg, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var replies [][]byte
+	for i := 0; i < 2; i++ {
+		c.WriteToUDPAddrPort(m1, b)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 2048)
+		n, _, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = append(replies, buf[:n])
+	}
+	if !bytes.Equal(replies[0], replies[1]) {
+		t.Error("the retransmitted message 1 got a different answer")
+	}
+	// garbage and a truncated copy are dropped, counted, and do not kill the daemon
+	c.WriteToUDPAddrPort([]byte("not isakmp at all"), b)
+	c.WriteToUDPAddrPort(m1[:40], b)
+	poll(t, "drops counted", func() bool { return sb.d.stats.dropped.Load() >= 2 })
+	l, err := sb.cl.Phase1s(context.Background())
+	if err != nil || len(l) != 1 {
+		t.Fatalf("phase 1s after a retransmission: %+v %v", l, err)
 	}
 }

@@ -53,6 +53,20 @@ func (d *Daemon) handlePacket(p packet) {
 			ph, ok = pi, true
 		}
 	}
+	if !ok && h.ResponderCookie == ([8]byte{}) {
+		// a retransmitted first message: we answered it already
+		for _, x := range d.ph1s {
+			if !x.sa.Initiator && x.sa.ICookie == h.InitiatorCookie && x.peer.Addr() == p.from.Addr() && !x.deleted {
+				if _, err := x.sa.Handle(b); errors.Is(err, ike.ErrRetransmit) {
+					d.stats.retransmits.Add(1)
+					d.send(x, x.sa.LastSent)
+				} else {
+					d.drop(p, "first %s message for an ISAKMP SA already under negotiation", h.ExchangeType)
+				}
+				return
+			}
+		}
+	}
 	if !ok {
 		if h.ResponderCookie != ([8]byte{}) || h.ExchangeType == isakmp.ExchangeInformational {
 			d.drop(p, "%s exchange for unknown ISAKMP SA %x:%x", h.ExchangeType, h.InitiatorCookie, h.ResponderCookie)
@@ -276,6 +290,19 @@ func (d *Daemon) removePhase1(ph *ph1) {
 func (d *Daemon) phase1Up(ph *ph1) {
 	d.stats.p1up.Add(1)
 	sa := ph.sa
+	// the ISAKMP SA dies at the end of its lifetime (racoon sends a DELETE)
+	if life := sa.Chosen.Lifetime; life > 0 {
+		time.AfterFunc(life, func() {
+			d.post(func() {
+				if !ph.deleted {
+					d.logf("INFO: ISAKMP-SA expired %x:%x", sa.ICookie, sa.RCookie)
+					d.sendDelete(ph)
+					d.events.emit(admin.EvtPhase1Down, sa.Local, sa.Remote, 0)
+					d.removePhase1(ph)
+				}
+			})
+		})
+	}
 	d.logf("INFO: ISAKMP-SA established %s-%s spi:%x:%x", sa.Local, ph.peer, sa.ICookie, sa.RCookie)
 	d.events.emit(admin.EvtPhase1Up, sa.Local, sa.Remote, 0)
 	// racoon sends INITIAL-CONTACT as its own informational exchange, from
