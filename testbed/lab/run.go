@@ -325,11 +325,19 @@ func addBase(ctx context.Context, im *image) error {
 			}
 		}
 	}
-	for _, d := range []string{"/etc/iproute2", "/usr/share/iproute2", "/usr/lib/tc"} {
+	for _, d := range []string{"/etc/iproute2", "/usr/share/iproute2"} {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			if err := im.Tree(d, d); err != nil {
 				return err
 			}
+		}
+	}
+	// netem's delay distribution tables (tc ... netem delay 10ms 2ms distribution normal).
+	dists, _ := filepath.Glob("/usr/lib/*/tc/*.dist")
+	more, _ := filepath.Glob("/usr/lib/tc/*.dist")
+	for _, d := range append(dists, more...) {
+		if err := im.File(d, d); err != nil {
+			return err
 		}
 	}
 	return nil
