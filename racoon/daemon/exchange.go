@@ -236,22 +236,28 @@ func (d *Daemon) armPhase1(ph *ph1) {
 
 // retry calls resend every timer interval while alive holds and resend
 // asks for more.
-func (d *Daemon) retry(alive func() bool, resend func() bool) {
+func (d *Daemon) retry(alive func() bool, resend func() bool) { d.retryFirst(0, alive, resend) }
+
+// retryFirst is retry with a different first delay (0: the interval).
+func (d *Daemon) retryFirst(first time.Duration, alive func() bool, resend func() bool) {
 	iv := d.cfg.Timer.Interval
 	if iv <= 0 {
 		iv = 10 * time.Second
 	}
-	var tick func()
-	tick = func() {
-		time.AfterFunc(iv, func() {
+	if first <= 0 || first > iv {
+		first = iv
+	}
+	var tick func(time.Duration)
+	tick = func(wait time.Duration) {
+		time.AfterFunc(wait, func() {
 			d.post(func() {
 				if alive() && resend() {
-					tick()
+					tick(iv)
 				}
 			})
 		})
 	}
-	tick()
+	tick(first)
 }
 
 func (d *Daemon) failPhase1(ph *ph1, err error) {
@@ -314,12 +320,29 @@ func (d *Daemon) phase1Up(ph *ph1) {
 	}
 	// Unlike racoon (which re-checks waiting phase-2 requests on a
 	// 1-second timer), quick mode starts as soon as phase 1 is up.
-	pend := ph.pending
-	ph.pending = nil
-	for _, r := range pend {
-		d.startQuick(ph, r)
+	// An aggressive-mode initiator's last message is not acknowledged: a
+	// quick mode sent at once can overtake it inside a multi-threaded peer
+	// (charon drops it and waits for the retransmission). Give the peer a
+	// moment first.
+	start := func() {
+		pend := ph.pending
+		ph.pending = nil
+		for _, r := range pend {
+			if !ph.deleted {
+				d.startQuick(ph, r)
+			}
+		}
 	}
+	if sa.Initiator && sa.Mode == isakmp.ExchangeAggressive && len(ph.pending) > 0 {
+		time.AfterFunc(aggressiveQuickDelay, func() { d.post(start) })
+		return
+	}
+	start()
 }
+
+// aggressiveQuickDelay is the pause between an aggressive mode this end
+// initiated and its first quick mode.
+const aggressiveQuickDelay = 50 * time.Millisecond
 
 func (d *Daemon) sendDelete(ph *ph1) {
 	if b, err := ph.sa.Informational(ph.sa.DeleteSelf()); err == nil {
@@ -553,7 +576,11 @@ func (d *Daemon) armPhase2(e *ph2) {
 	if e.q.Established() {
 		return
 	}
-	d.retry(func() bool { return e.gen == gen && !e.q.Established() && !e.p1.deleted && e.q.State != ike.P2Failed }, func() bool {
+	// The first quick-mode message may overtake the responder's processing
+	// of the last aggressive-mode message (charon drops it then): the first
+	// retransmission comes after one second at most, later ones at the
+	// configured interval.
+	d.retryFirst(time.Second, func() bool { return e.gen == gen && !e.q.Established() && !e.p1.deleted && e.q.State != ike.P2Failed }, func() bool {
 		e.retries++
 		if uint64(e.retries) > d.cfg.Timer.Counter {
 			d.logf("ERROR: phase 2 negotiation with %s failed due to time up", e.p1.peer)

@@ -310,6 +310,7 @@ func TestInteropStrongSwan(t *testing.T) {
 			c := startCharon(t, swNS, e.f, e.aggressive, e.swIKE, e.swESP)
 			ik := startIkectx(t, ikNS, e.f, mode, e.enc, e.hash, e.dh, e.p2enc, e.p2auth, e.pfs)
 			ctx := context.Background()
+			stopCapture := capture(t, ikNS, "vik"+strconv.Itoa(os.Getpid()%100000))
 			start := time.Now()
 			if e.ikeInit {
 				err := ik.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
@@ -337,6 +338,8 @@ func TestInteropStrongSwan(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			t.Logf("%s: established in %v", name, time.Since(start).Round(time.Millisecond))
+			time.Sleep(100 * time.Millisecond) // late informationals
+			summarize(t, name, stopCapture())
 			// the SPIs charon installed are ours, crossed
 			ours, _ := ik.cl.SAs(ctx, admin.ProtoESP)
 			for _, s := range ours {

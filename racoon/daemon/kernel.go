@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/pfkey/setkey"
@@ -63,7 +64,12 @@ func (m *memKernel) GetSPI(ctx context.Context, src, dst netip.Addr, mode pfkey.
 func (m *memKernel) Install(ctx context.Context, in, out *pfkey.SAEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sas = append(m.sas, in.Clone(), out.Clone())
+	now := uint64(time.Now().Unix())
+	for _, e := range []*pfkey.SAEntry{in, out} {
+		c := e.Clone()
+		c.Current.AddTime = now
+		m.sas = append(m.sas, c)
+	}
 	return nil
 }
 

@@ -15,96 +15,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-	"golang.org/x/sys/unix"
-
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
-	"github.com/ikectx/ikectx/racoon/isakmp"
 )
-
-type frame struct {
-	at    time.Time
-	size  int // Ethernet frame bytes
-	ike   int // ISAKMP bytes
-	etype isakmp.ExchangeType
-	src   string
-}
-
-// capture records the IKE frames (UDP 500/4500) on dev inside namespace ns
-// with an AF_PACKET socket opened in that namespace (gopacket/pcapgo).
-func capture(t *testing.T, ns, dev string) (stop func() []frame) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := os.Open("/proc/self/task/" + fmt.Sprint(unix.Gettid()) + "/ns/net")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	target, err := os.Open("/run/netns/" + ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal(err)
-	}
-	h, herr := pcapgo.NewEthernetHandle(dev)
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		panic(err) // this thread must not go back to the pool in the wrong namespace
-	}
-	if herr != nil {
-		t.Fatal(herr)
-	}
-	var mu sync.Mutex
-	var frames []frame
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			data, ci, err := h.ReadPacketData()
-			if err != nil {
-				return
-			}
-			p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
-			u, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-			if u == nil || (u.DstPort != 500 && u.DstPort != 4500) {
-				continue
-			}
-			pl := u.Payload
-			if u.DstPort == 4500 && len(pl) >= 4 {
-				pl = pl[4:]
-			}
-			var hd isakmp.Header
-			if hd.DecodeFromBytes(pl) != nil {
-				continue
-			}
-			src := ""
-			if n := p.NetworkLayer(); n != nil {
-				src = n.NetworkFlow().Src().String()
-			}
-			mu.Lock()
-			frames = append(frames, frame{at: ci.Timestamp, size: ci.Length, ike: len(pl), etype: hd.ExchangeType, src: src})
-			mu.Unlock()
-		}
-	}()
-	return func() []frame {
-		h.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]frame(nil), frames...)
-	}
-}
 
 func labBin(t *testing.T, name string) string {
 	for _, p := range []string{"/usr/local/bin/" + name} {
@@ -262,16 +180,7 @@ sainfo anonymous {
 		t.Errorf("phase 1s on A: %+v", p1)
 	}
 	t.Logf("%s mode: ACQUIRE -> 4 SAs in the kernels in %v; ping: %s", mode, installed.Round(time.Millisecond), strings.TrimSpace(string(pingOut)))
-	total, ikeBytes := 0, 0
-	for i, f := range frames {
-		total += f.size
-		ikeBytes += f.ike
-		t.Logf("  #%d +%v %s %s frame %d ISAKMP %d", i+1, f.at.Sub(frames[0].at).Round(time.Microsecond), f.src, f.etype, f.size, f.ike)
-	}
-	if len(frames) > 0 {
-		t.Logf("%s mode + quick mode: %d messages, %d frame bytes (%d ISAKMP bytes), first to last %v",
-			mode, len(frames), total, ikeBytes, frames[len(frames)-1].at.Sub(frames[0].at).Round(time.Microsecond))
-	}
+	summarize(t, mode+" mode + quick mode", frames)
 	want := map[string]int{"main": 11, "aggressive": 8}[mode]
 	if len(frames) != want {
 		t.Errorf("%d IKE messages on the wire, want %d (as racoon: INITIAL-CONTACT from both sides)", len(frames), want)
