@@ -1,0 +1,273 @@
+// Package report turns testbed runs into the paper's Table 1 (Markdown and
+// JSON), its Figure 4 (PNG, gonum/plot) and counts the security set-up
+// frames of a capture (gopacket) the way the paper does: whole Ethernet
+// frames on the MN's access link, IKE = UDP 500/4500, CXTP = ICMPv6 type
+// 150 (CTAR 106 bytes, CTAA 82).
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/ikectx/ikectx/testbed/traffic"
+)
+
+// Scenario identifiers, in the table's order.
+const (
+	Main       = "ikev1-main"
+	Aggressive = "ikev1-aggressive"
+	Predictive = "cxtp-predictive"
+	Reactive   = "cxtp-reactive"
+)
+
+// Scenarios lists the scenarios in order.
+var Scenarios = []string{Main, Aggressive, Predictive, Reactive}
+
+// Labels are the table's row names.
+var Labels = map[string]string{
+	Main:       "IKEv1 main mode",
+	Aggressive: "IKEv1 aggressive mode",
+	Predictive: "IKEv1 with context transfer (predictive)",
+	Reactive:   "IKEv1 with context transfer (reactive)",
+}
+
+// Paper is a row of the paper's Table 1.
+type Paper struct {
+	DelayMS     float64 `json:"delay_ms"`
+	Messages    int     `json:"messages"`
+	Bytes       int     `json:"bytes"`
+	AckMessages int     `json:"ack_messages,omitempty"`
+	AckBytes    int     `json:"ack_bytes,omitempty"`
+}
+
+// PaperTable1 is the paper's Table 1 ("Average delay (in ms)", "Number of
+// messages", "Total size of messages (in Bytes)"); the paper has one
+// context-transfer row, measured with a predictive transfer.
+var PaperTable1 = map[string]Paper{
+	Main:       {DelayMS: 1500, Messages: 11, Bytes: 2182},
+	Aggressive: {DelayMS: 1300, Messages: 8, Bytes: 1896},
+	Predictive: {DelayMS: 20, Messages: 1, Bytes: 106, AckMessages: 1, AckBytes: 82},
+}
+
+// Run is one handover of one scenario, as measured in the testbed.
+type Run struct {
+	Scenario string `json:"scenario"`
+	Index    int    `json:"run"`
+	// Attach is when the MN had its nCoA on the nAR's link (Unix ns);
+	// Restored is the first UDP arrival at the HA from the nCoA.
+	Attach   int64   `json:"attach_ns"`
+	Restored int64   `json:"restored_ns"`
+	DelayMS  float64 `json:"delay_ms"`
+	Lost     int     `json:"lost"`
+	// Frames are the security set-up frames captured on the MN's
+	// nAR-side interface from the attachment on.
+	Frames  []Frame          `json:"frames"`
+	Records []traffic.Record `json:"records,omitempty"`
+	Pcap    string           `json:"pcap,omitempty"` // file name in the output directory
+	Error   string           `json:"error,omitempty"`
+}
+
+// Messages splits a run's frames: set-up messages (everything but CTAA)
+// and acknowledgements (CTAA), counts and bytes.
+func (r Run) Messages() (msgs, bytes, acks, ackBytes int) {
+	for _, f := range r.Frames {
+		if f.Kind == KindCTAA {
+			acks++
+			ackBytes += f.Len
+			continue
+		}
+		msgs++
+		bytes += f.Len
+	}
+	return
+}
+
+// Stat is a median with its range.
+type Stat struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+func stat(v []float64) Stat {
+	if len(v) == 0 {
+		return Stat{}
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Stat{Median: m, Min: s[0], Max: s[len(s)-1]}
+}
+
+// Row is one scenario of Table 1.
+type Row struct {
+	Scenario    string   `json:"scenario"`
+	Label       string   `json:"label"`
+	Runs        int      `json:"runs"`
+	Failed      int      `json:"failed_runs,omitempty"`
+	NotRun      string   `json:"not_run,omitempty"` // the reason, when the scenario did not run
+	DelayMS     Stat     `json:"delay_ms"`
+	Lost        Stat     `json:"lost_packets"`
+	Messages    Stat     `json:"messages"`
+	Bytes       Stat     `json:"bytes"`
+	AckMessages Stat     `json:"ack_messages"`
+	AckBytes    Stat     `json:"ack_bytes"`
+	Paper       *Paper   `json:"paper,omitempty"`
+	Errors      []string `json:"errors,omitempty"`
+}
+
+// Table is Table 1 with the ratios of the IKEv1 rows' delay to the
+// context transfer's.
+type Table struct {
+	Rows   []Row              `json:"rows"`
+	Ratios map[string]float64 `json:"ratios,omitempty"` // "ikev1-main/cxtp-predictive": median over median
+	Notes  []string           `json:"notes,omitempty"`
+}
+
+// Build makes the table from runs; notRun gives the reason for each
+// scenario that was not run.
+func Build(runs []Run, notRun map[string]string) Table {
+	var t Table
+	for _, sc := range Scenarios {
+		row := Row{Scenario: sc, Label: Labels[sc]}
+		if p, ok := PaperTable1[sc]; ok {
+			p := p
+			row.Paper = &p
+		}
+		if why, ok := notRun[sc]; ok {
+			row.NotRun = why
+			t.Rows = append(t.Rows, row)
+			continue
+		}
+		var d, l, m, b, am, ab []float64
+		for _, r := range runs {
+			if r.Scenario != sc {
+				continue
+			}
+			if r.Error != "" {
+				row.Failed++
+				row.Errors = append(row.Errors, fmt.Sprintf("run %d: %s", r.Index, r.Error))
+				continue
+			}
+			row.Runs++
+			msgs, bytes, acks, ackBytes := r.Messages()
+			d = append(d, r.DelayMS)
+			l = append(l, float64(r.Lost))
+			m = append(m, float64(msgs))
+			b = append(b, float64(bytes))
+			am = append(am, float64(acks))
+			ab = append(ab, float64(ackBytes))
+		}
+		if row.Runs == 0 && row.Failed == 0 {
+			row.NotRun = "no runs"
+		}
+		row.DelayMS, row.Lost, row.Messages, row.Bytes = stat(d), stat(l), stat(m), stat(b)
+		row.AckMessages, row.AckBytes = stat(am), stat(ab)
+		t.Rows = append(t.Rows, row)
+	}
+	t.Ratios = map[string]float64{}
+	for _, ct := range []string{Predictive, Reactive} {
+		c := t.row(ct)
+		if c == nil || c.Runs == 0 || c.DelayMS.Median <= 0 {
+			continue
+		}
+		for _, ike := range []string{Main, Aggressive} {
+			if r := t.row(ike); r != nil && r.Runs > 0 {
+				t.Ratios[ike+"/"+ct] = r.DelayMS.Median / c.DelayMS.Median
+			}
+		}
+	}
+	if len(t.Ratios) == 0 {
+		t.Ratios = nil
+	}
+	return t
+}
+
+func (t *Table) row(sc string) *Row {
+	for i := range t.Rows {
+		if t.Rows[i].Scenario == sc {
+			return &t.Rows[i]
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the table as indented JSON.
+func (t Table) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(t)
+}
+
+func num(v float64) string {
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func (s Stat) md(unit string) string {
+	if s.Min == s.Max {
+		return num(s.Median) + unit
+	}
+	return fmt.Sprintf("%s%s (%s–%s)", num(s.Median), unit, num(s.Min), num(s.Max))
+}
+
+// Markdown writes Table 1: per scenario the measured median (min–max over
+// the runs) beside the paper's figure.
+func (t Table) Markdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("| scenario | runs | set-up delay (ms) | UDP lost | messages | bytes | paper: delay (ms) | paper: messages | paper: bytes |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range t.Rows {
+		pd, pm, pb := "—", "—", "—"
+		if r.Paper != nil {
+			pd, pm, pb = num(r.Paper.DelayMS), fmt.Sprint(r.Paper.Messages), fmt.Sprint(r.Paper.Bytes)
+			if r.Paper.AckMessages > 0 {
+				pm += fmt.Sprintf(" [%d]", r.Paper.AckMessages)
+				pb += fmt.Sprintf(" [%d]", r.Paper.AckBytes)
+			}
+		}
+		if r.NotRun != "" {
+			fmt.Fprintf(&b, "| %s | 0 | not run (%s) | | | | %s | %s | %s |\n", r.Label, r.NotRun, pd, pm, pb)
+			continue
+		}
+		if r.Runs == 0 {
+			fmt.Fprintf(&b, "| %s | 0 (%d failed) | failed | | | | %s | %s | %s |\n", r.Label, r.Failed, pd, pm, pb)
+			continue
+		}
+		runs := fmt.Sprint(r.Runs)
+		if r.Failed > 0 {
+			runs += fmt.Sprintf(" (+%d failed)", r.Failed)
+		}
+		msgs, bytes := r.Messages.md(""), r.Bytes.md("")
+		if r.AckMessages.Max > 0 {
+			msgs += " [" + r.AckMessages.md("") + "]"
+			bytes += " [" + r.AckBytes.md("") + "]"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Label, runs, r.DelayMS.md(""), r.Lost.md(""), msgs, bytes, pd, pm, pb)
+	}
+	if len(t.Ratios) > 0 {
+		b.WriteString("\n")
+		keys := make([]string, 0, len(t.Ratios))
+		for k := range t.Ratios {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "- delay ratio %s: %.1f (paper: main/CT 75, aggressive/CT 65)\n", k, t.Ratios[k])
+		}
+	}
+	for _, n := range t.Notes {
+		fmt.Fprintf(&b, "\n%s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
