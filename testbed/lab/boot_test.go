@@ -3,7 +3,9 @@ package lab
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -75,5 +77,43 @@ func TestBootTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Minute {
 		t.Errorf("qemu not killed promptly: Run returned after %v", d)
+	}
+}
+
+// TestBootTestPayload runs the lab test payload in the real VM with two
+// fake test binaries: the first leaves a process, a namespace and an SA
+// behind; the second checks that the reset between them removed all three.
+func TestBootTestPayload(t *testing.T) {
+	k := labKernel(t)
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.test")
+	os.WriteFile(first, []byte(`#!/bin/sh
+sleep 300 &
+/sbin/ip netns add leftover
+/sbin/ip xfrm state add src ::1 dst ::2 proto esp spi 5 mode tunnel enc "cbc(aes)" 0x00112233445566778899aabbccddeeff
+echo "--- PASS: TestLabFirst (0.00s)"
+`), 0o755)
+	second := filepath.Join(dir, "second.test")
+	os.WriteFile(second, []byte(`#!/bin/sh
+echo "args: $*"
+n=$(ps | grep -c "[s]leep 300"); ns=$(/sbin/ip netns list | wc -l); sa=$(/sbin/ip xfrm state | grep -c spi)
+echo "left over: $n processes, $ns namespaces, $sa SAs"
+if [ "$n$ns$sa" = 000 ]; then echo "--- PASS: TestLabClean (0.00s)"; else echo "--- FAIL: TestLabClean (0.00s)"; exit 1; fi
+`), 0o755)
+	bins := []TestBinary{{Name: "first.test", Path: first}, {Name: "second.test", Path: second}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	tl := &Tally{Out: &out}
+	_, err := Run(ctx, Spec{Kernel: k, Script: TestScript(bins, TestArgs("^TestLab", time.Minute)), Files: TestFiles(bins), Output: tl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := tl.Summary(bins)
+	if !sum.OK() || sum.Passed != 2 {
+		t.Errorf("%s; output:\n%s", sum.Line(), out.String())
+	}
+	if !strings.Contains(out.String(), "args: -test.v -test.run ^TestLab -test.timeout 1m0s") {
+		t.Errorf("test arguments not passed:\n%s", out.String())
 	}
 }

@@ -138,7 +138,8 @@ func TestArgs(run string, timeout time.Duration) []string {
 // TestScript is the guest payload that runs each binary (stored under
 // /ikectx/tests, see TestFiles) in its own fresh directory under /tmp
 // (holding a copy of the package's testdata, if any), between
-// @@TEST/@@TESTRC markers that Tally reads. The payload's exit status is 0.
+// @@TEST/@@TESTRC markers that Tally reads, and resets the kernel's state
+// after each (see resetScript). The payload's exit status is 0.
 func TestScript(bins []TestBinary, args []string) string {
 	var b strings.Builder
 	b.WriteString("# ikectx lab test payload\n")
@@ -154,9 +155,23 @@ func TestScript(bins []TestBinary, args []string) string {
 		}
 		fmt.Fprintf(&b, "%s/%s %s\n", GuestTests, t.Name, strings.Join(q, " "))
 		fmt.Fprintf(&b, "echo \"%s%s rc=$?\"\ncd /tmp\n", markerTestRC, t.Name)
+		b.WriteString(resetScript)
 	}
 	return b.String()
 }
+
+// resetScript runs after each test binary so that the next package starts
+// from a clean kernel: leftover processes (daemons a test forgot) are
+// killed, network namespaces deleted, the SAD and SPD flushed. It acts only
+// inside the lab VM (IKECTX_LAB_VM=1, hostname lab, the payload shell a
+// child of the guest's /init): on any other machine `kill -9 -1` would kill
+// every process the user owns.
+const resetScript = `if [ "$IKECTX_LAB_VM" = 1 ] && [ "$PPID" = 1 ] && [ "$(hostname)" = ` + guestHostname + ` ]; then
+	kill -9 -1 2>/dev/null
+	for ns in $(` + GuestIP + ` netns list 2>/dev/null | cut -d' ' -f1); do ` + GuestIP + ` netns del "$ns"; done
+	` + GuestIP + ` xfrm state flush; ` + GuestIP + ` xfrm policy flush
+fi
+`
 
 // PackageResult is the tally of one test binary.
 type PackageResult struct {

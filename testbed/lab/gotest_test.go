@@ -103,6 +103,14 @@ func TestTestScriptShell(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "p.testdata"), 0o755)
 	os.WriteFile(filepath.Join(dir, "p.testdata", "in.txt"), []byte("from-testdata\n"), 0o644)
 	script := TestScript([]TestBinary{{Name: "p.test", Testdata: "/host/p/testdata"}}, TestArgs("^TestLab'x", 0))
+	// Never run the guest's reset on the host: it kills every process.
+	if !strings.Contains(script, resetScript) {
+		t.Fatal("the payload does not reset the guest between binaries")
+	}
+	script = strings.ReplaceAll(script, resetScript, "")
+	if strings.Contains(script, "kill") {
+		t.Fatalf("refusing to run a payload that still kills processes on the host:\n%s", script)
+	}
 	script = strings.ReplaceAll(script, "mktemp -d /tmp/", "mktemp -d "+dir+"/")
 	script = strings.ReplaceAll(script, GuestTests, dir)
 	out, err := exec.Command(sh, "-c", script).CombinedOutput()
@@ -151,5 +159,15 @@ func TestTestFilesAndBuild(t *testing.T) {
 	})
 	if got != want {
 		t.Errorf("files\n %s\nwant\n %s", got, want)
+	}
+}
+
+// TestResetScriptGuarded checks (as text only: it must never run here) that
+// the reset acts only inside the lab VM.
+func TestResetScriptGuarded(t *testing.T) {
+	i := strings.Index(resetScript, "kill -9 -1")
+	g := strings.Index(resetScript, `if [ "$IKECTX_LAB_VM" = 1 ] && [ "$PPID" = 1 ] && [ "$(hostname)" = lab ]; then`)
+	if i < 0 || g != 0 || !strings.HasSuffix(resetScript, "fi\n") {
+		t.Errorf("reset script not guarded:\n%s", resetScript)
 	}
 }
