@@ -809,6 +809,15 @@ func (d *Daemon) handleKernel(m *pfkey.Message) {
 		}
 		d.logf("INFO: IPsec-SA expired (soft): spi=%#x", spi)
 		if r != nil {
+			// both SAs of the pair expire: rekey once
+			d.rekeyMu.Lock()
+			for k, v := range d.rekey {
+				if v == r {
+					delete(d.rekey, k)
+				}
+			}
+			d.rekeyMu.Unlock()
+			d.logf("INFO: rekeying %v <=> %v with %s", r.local.Prefix, r.remote.Prefix, r.peer)
 			rr := *r
 			rr.policyID = 0
 			if err := d.request(&rr); err != nil {
