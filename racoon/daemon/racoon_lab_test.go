@@ -45,11 +45,14 @@ func labRun(t *testing.T, args ...string) string {
 
 func TestLabRacoonPair(t *testing.T) {
 	for _, mode := range []string{"main", "aggressive"} {
-		t.Run(mode, func(t *testing.T) { labPair(t, mode) })
+		t.Run(mode, func(t *testing.T) { labPair(t, mode, 0) })
 	}
+	// short phase-2 lifetime: the kernel's soft EXPIRE makes the initiator
+	// rekey with a new quick mode before the hard one removes the old SAs
+	t.Run("rekey", func(t *testing.T) { labPair(t, "main", 12) })
 }
 
-func labPair(t *testing.T, mode string) {
+func labPair(t *testing.T, mode string, life int) {
 	ip := "/sbin/ip"
 	racoon, setkey := labBin(t, "racoon"), labBin(t, "setkey")
 	tag := fmt.Sprintf("%d", time.Now().UnixNano()%100000)
@@ -91,12 +94,12 @@ remote %[3]s {
 }
 sainfo anonymous {
 	pfs_group modp1024;
-	lifetime time 1 hour;
+	lifetime time %[5]d sec;
 	encryption_algorithm aes 128;
 	authentication_algorithm hmac_sha1;
 	compression_algorithm deflate;
 }
-`, dir, me, peer, mode)
+`, dir, me, peer, mode, map[bool]int{true: 3600, false: life}[life == 0])
 		os.WriteFile(filepath.Join(dir, "racoon.conf"), []byte(cf), 0644)
 		script := fmt.Sprintf("flush;\nspdflush;\nspdadd %[1]s %[2]s any -P out ipsec esp/transport//require;\nspdadd %[2]s %[1]s any -P in ipsec esp/transport//require;\n", me, peer)
 		c := exec.Command(ip, "netns", "exec", ns, setkey, "-c")
@@ -182,6 +185,10 @@ sainfo anonymous {
 	t.Logf("%s mode: ACQUIRE -> 4 SAs in the kernels in %v; ping: %s", mode, installed.Round(time.Millisecond), strings.TrimSpace(string(pingOut)))
 	summarize(t, mode+" mode + quick mode", frames)
 	want := map[string]int{"main": 11, "aggressive": 8}[mode]
+	if life != 0 {
+		labRekey(t, sides[nsA].cl, sides[nsB].cl, a, life)
+		return
+	}
 	if len(frames) != want {
 		t.Errorf("%d IKE messages on the wire, want %d (as racoon: INITIAL-CONTACT from both sides)", len(frames), want)
 	}
@@ -190,5 +197,37 @@ sainfo anonymous {
 		if strings.Contains(l, "INFO") {
 			t.Logf("A: %s", l)
 		}
+	}
+}
+
+// labRekey waits for the soft expiry (80 % of life) to bring new SAs with new
+// SPIs on both sides, then for the hard expiry to remove the old ones.
+func labRekey(t *testing.T, ca, cb *admin.Client, old []*pfkey.SAEntry, life int) {
+	ctx := context.Background()
+	oldSPI := map[uint32]bool{}
+	for _, e := range old {
+		oldSPI[e.SPI] = true
+	}
+	deadline := time.Now().Add(time.Duration(3*life)*time.Second + 60*time.Second)
+	for {
+		a, _ := ca.SAs(ctx, admin.ProtoESP)
+		b, _ := cb.SAs(ctx, admin.ProtoESP)
+		fresh := 0
+		stale := 0
+		for _, e := range a {
+			if oldSPI[e.SPI] {
+				stale++
+			} else {
+				fresh++
+			}
+		}
+		if fresh == 2 && stale == 0 && len(b) == 2 {
+			t.Logf("rekeyed: new SAs %v, old ones expired", a)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rekey: A has %d new and %d old SAs, B has %d", fresh, stale, len(b))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
