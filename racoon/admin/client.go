@@ -260,3 +260,53 @@ func (c *Client) ImportPhase1(ctx context.Context, pc *Phase1Context, local, rem
 	_, err = c.Do(ctx, versioned(CmdImportPh1, ProtoISAKMP, b))
 	return err
 }
+
+// Events subscribes to the daemon's events (SHOW_EVT, version 1) until ctx
+// is done or the daemon closes the connection; the channel is closed then.
+func (c *Client) Events(ctx context.Context) (<-chan Event, error) {
+	d := dialectOr(c.Dialect)
+	b, err := AppendRequest(d, nil, versioned(CmdShowEvt, 0, nil))
+	if err != nil {
+		return nil, err
+	}
+	var dl net.Dialer
+	nc, err := dl.DialContext(ctx, "unix", c.path())
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	uc := nc.(*net.UnixConn)
+	cn := &Conn{c: uc, d: d}
+	if _, err := uc.Write(b); err != nil {
+		uc.Close()
+		return nil, fmt.Errorf("admin: send SHOW_EVT: %w", err)
+	}
+	ch := make(chan Event, 16)
+	stop := context.AfterFunc(ctx, func() { uc.Close() })
+	go func() {
+		defer close(ch)
+		defer stop()
+		defer uc.Close()
+		for {
+			r, err := cn.Next()
+			if err != nil {
+				return
+			}
+			if r.Errno != 0 {
+				return
+			}
+			if len(r.Payload) == 0 {
+				continue
+			}
+			e, err := ParseEvent(d, r.Payload)
+			if err != nil {
+				continue
+			}
+			select {
+			case ch <- *e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}

@@ -86,3 +86,93 @@ func TestContextNoKeysPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestContextGolden builds the version-1 encoding by hand from the layout
+// in doc.go.
+func TestContextGolden(t *testing.T) {
+	pc := &Phase1Context{
+		Index:        Index{I: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, R: [8]byte{9, 10, 11, 12, 13, 14, 15, 16}},
+		Version:      0x10,
+		ExchangeType: 4,
+		Side:         Responder,
+		EncAlg:       7,
+		KeyLength:    128,
+		HashAlg:      4,
+		AuthMethod:   1,
+		DHGroup:      14,
+		Flags:        Phase1FlagInitialContact,
+		Lifetime:     3600 * time.Second,
+		Created:      time.Unix(0x6b081a26, 0),
+		Local:        netip.MustParseAddrPort("192.0.2.1:500"),
+		Remote:       netip.MustParseAddrPort("[2001:db8::2]:4500"),
+		LocalID:      Identity{Type: 2, Data: []byte("gw")},
+		RemoteID:     Identity{Type: 1, Proto: 17, Port: 500, Data: []byte{192, 0, 2, 2}},
+		NonceI:       []byte{0xa1, 0xa2},
+		NonceR:       []byte{0xb1},
+		SKEYIDd:      Secret{0xd1},
+		SKEYIDa:      Secret{0xa1, 0xa2},
+		SKEYIDe:      Secret{0xe1},
+		EncKey:       Secret{0xee, 0xee},
+		IV:           Secret{0x11, 0x22, 0x33, 0x44},
+		MessageIVs:   []MessageIV{{MsgID: 0xcafebabe, IV: Secret{0x55}}},
+		MessageIDs:   []uint32{0xcafebabe, 7},
+		RemoteName:   "x",
+	}
+	want := unhex(t, `
+		494b5031 0001 00a3
+		0102030405060708 090a0b0c0d0e0f10
+		10 04 01 00
+		0007 0080 0004 0001 000e 0000
+		00000002
+		00000e10
+		000000006b081a26
+		04 00 01f4 c0000201 000000000000000000000000
+		06 00 1194 20010db8000000000000000000000002
+		0006 02000000 6777
+		0008 01 11 01f4 c0000202
+		0002 a1a2
+		0001 b1
+		0001 d1
+		0002 a1a2
+		0001 e1
+		0002 eeee
+		0004 11223344
+		0001 78
+		0001 cafebabe 0001 55
+		0002 cafebabe 00000007`)
+	got, err := pc.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got\n%x\nwant\n%x", got, want)
+	}
+	back, err := ParsePhase1Context(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, pc) {
+		t.Fatalf("decoded %#v", back)
+	}
+	// Each field's checks.
+	for _, tc := range []struct {
+		name string
+		mod  func(b []byte) []byte
+	}{
+		{"magic", func(b []byte) []byte { b[0] = 'X'; return b }},
+		{"version 2", func(b []byte) []byte { b[5] = 2; return b }},
+		{"length", func(b []byte) []byte { b[7]++; return b }},
+		{"trailing byte", func(b []byte) []byte { b = append(b, 0); b[7]++; return b }},
+		{"side 2", func(b []byte) []byte { b[26] = 2; return b }},
+		{"reserved", func(b []byte) []byte { b[38] = 1; return b }},
+		{"address family 5", func(b []byte) []byte { b[56] = 5; return b }},
+		{"IPv4 trailing bytes", func(b []byte) []byte { b[56+19] = 1; return b }},
+		{"ID shorter than 4", func(b []byte) []byte { b[97] = 3; return b }},
+		{"nonce overruns", func(b []byte) []byte { b[96+8+10+1] = 0xff; return b }},
+	} {
+		b := tc.mod(append([]byte(nil), want...))
+		if _, err := ParsePhase1Context(b); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}

@@ -534,3 +534,24 @@ func TestBackendPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestClientEvents(t *testing.T) {
+	f := &admintest.Fake{}
+	_, c := startServer(t, f, nil)
+	cctx, cancel := context.WithCancel(ctx(t))
+	ch, err := c.Events(cctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f.Subscribers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ev := admin.Event{Type: admin.EvtPhase1Up, Time: time.Unix(1795763494, 0), Ph1Src: netip.MustParseAddrPort("192.0.2.1:500"), Ph1Dst: netip.MustParseAddrPort("192.0.2.2:500")}
+	f.Emit(ev)
+	if got := <-ch; !reflect.DeepEqual(got, ev) {
+		t.Fatalf("%+v", got)
+	}
+	cancel()
+	for range ch {
+	}
+}
