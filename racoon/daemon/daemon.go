@@ -294,16 +294,22 @@ func (d *Daemon) openSockets() error {
 		d.logf("INFO: %s used as isakmp port%s", ap, map[bool]string{true: " (NAT-T)"}[isNATT])
 		return nil
 	}
-	for _, ap := range plain {
-		if err := open(ap, false); err != nil {
-			d.closeSockets()
-			return err
-		}
-	}
-	for _, ap := range natt {
-		if err := open(ap, true); err != nil {
-			d.closeSockets()
-			return err
+	// addresses named in the listen block must work; the host's own
+	// addresses (no listen block) may fail one by one (tentative IPv6
+	// addresses, for example), as racoon logs and goes on
+	explicit := len(d.cfg.Listen.ISAKMP) > 0
+	for _, set := range []struct {
+		aps  []netip.AddrPort
+		natt bool
+	}{{plain, false}, {natt, true}} {
+		for _, ap := range set.aps {
+			if err := open(ap, set.natt); err != nil {
+				if explicit {
+					d.closeSockets()
+					return err
+				}
+				d.logf("WARNING: %v", err)
+			}
 		}
 	}
 	if len(d.socks) == 0 {

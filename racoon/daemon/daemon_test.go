@@ -155,6 +155,28 @@ func TestTwoDaemonsLoopback(t *testing.T) {
 	}
 }
 
+// Aggressive mode with FQDN identities: the pre-shared keys are found by
+// the peer's ID payload (psk.txt keyed by name, not address).
+func TestAggressiveFQDN(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.2 on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:15900")
+	b := netip.MustParseAddrPort("127.0.0.2:15901")
+	sa := startSide(t, a, b, "aggressive", `fqdn "a.example"`, "aes 256", "sha384", "modp1536", "modp1536", "b.example fqdn-psk\n")
+	sb := startSide(t, b, a, "aggressive", `fqdn "b.example"`, "aes 256", "sha384", "modp1536", "modp1536", "a.example fqdn-psk\n")
+	ctx := context.Background()
+	if err := sa.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(a.Addr(), 0), Dst: netip.AddrPortFrom(b.Addr(), 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "SAs on both sides", func() bool {
+		x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+		y, _ := sb.cl.SAs(ctx, admin.ProtoESP)
+		return len(x) == 2 && len(y) == 2
+	})
+}
+
 func TestWrongPSKFails(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("needs 127.0.0.2 on loopback")
