@@ -1,0 +1,133 @@
+package ipsecmod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/ikectx/ikectx/ipsecmod/ikev2ctx"
+	"github.com/ikectx/ikectx/pfkey"
+	"github.com/ikectx/ikectx/racoon/admin"
+)
+
+// Kernel is the part of pfkey.Conn the module uses; *pfkey.Conn implements
+// it, tests use a fake.
+type Kernel interface {
+	Dialect() *pfkey.Dialect
+	SAsFor(ctx context.Context, addr netip.Addr) ([]*pfkey.SAEntry, error)
+	PoliciesFor(ctx context.Context, addr netip.Addr) ([]*pfkey.PolicyEntry, error)
+	SAs(ctx context.Context, st pfkey.SAType) ([]*pfkey.SAEntry, error)
+	Policies(ctx context.Context) ([]*pfkey.PolicyEntry, error)
+	Add(ctx context.Context, e *pfkey.SAEntry) error
+	Delete(ctx context.Context, st pfkey.SAType, src, dst netip.Addr, spi uint32) error
+	SPDAdd(ctx context.Context, p *pfkey.PolicyEntry) error
+	SPDUpdate(ctx context.Context, p *pfkey.PolicyEntry) error
+	SPDDelete(ctx context.Context, p *pfkey.PolicyEntry) error
+}
+
+// IKEv1Daemon is the part of racoon's admin client (racoon/admin.Client)
+// the module uses.
+type IKEv1Daemon interface {
+	ExportPhase1(ctx context.Context, sel admin.Selector) (*admin.Phase1Context, error)
+	ImportPhase1(ctx context.Context, pc *admin.Phase1Context, local, remote netip.AddrPort) error
+	EstablishSA(ctx context.Context, er *admin.EstablishRequest) error
+}
+
+// IKEv2Daemon is what the IKEv2 daemon will offer (the IKEv2 issue fills
+// it): export of the MN's IKE SAs on the pAR, import on the nAR with the
+// new addresses.
+type IKEv2Daemon interface {
+	ExportIKEv2(ctx context.Context, mn netip.Addr) ([]*ikev2ctx.SA, error)
+	ImportIKEv2(ctx context.Context, sa *ikev2ctx.SA, local, remote netip.AddrPort) error
+}
+
+// Errors the operations return (wrapped, naming the MN and the object);
+// the daemon maps them to shm statuses.
+var (
+	// ErrNoContext: nothing known for this MN (no SA, no policy, no phase 1,
+	// or no pre-installed context on the nAR).
+	ErrNoContext = errors.New("no context")
+	// ErrCollision: an SPI (or IKE SA cookie pair) of the context is in use
+	// on this router under the configured lookup rule.
+	ErrCollision = errors.New("SPI collision")
+	// ErrInvalid: the context or the request could not be used.
+	ErrInvalid = errors.New("invalid context")
+	// ErrUnsupported: this kind is not served (e.g. no IKE daemon configured).
+	ErrUnsupported = errors.ErrUnsupported
+)
+
+// LookupRule is how a router's SAD finds an inbound SA (paper section
+// 3.2.3), hence which transferred SPIs can collide.
+type LookupRule int
+
+const (
+	// RuleSPI: the SPI alone identifies an SA (case 1): any SA with the
+	// same SPI collides.
+	RuleSPI LookupRule = iota + 1
+	// RuleSPIDst: SPI and destination address (case 2), per protocol:
+	// what both Linux (xfrm_state_lookup: daddr, spi, proto) and FreeBSD
+	// (key_allocsa: dst, proto, spi) do. The default.
+	RuleSPIDst
+	// RuleSPIDstSrc: SPI, destination and source (case 3): no collision
+	// is possible in practice, since the MN's new CoA is in the triplet.
+	RuleSPIDstSrc
+)
+
+// DefaultRule is the rule of the running kernel (Linux and FreeBSD alike).
+const DefaultRule = RuleSPIDst
+
+var ruleNames = map[LookupRule]string{RuleSPI: "spi", RuleSPIDst: "spi-dst", RuleSPIDstSrc: "spi-dst-src"}
+
+func (r LookupRule) String() string {
+	if n, ok := ruleNames[r]; ok {
+		return n
+	}
+	return fmt.Sprintf("rule(%d)", int(r))
+}
+
+// ParseRule reads "spi", "spi-dst" or "spi-dst-src" ("" is the default).
+func ParseRule(s string) (LookupRule, error) {
+	if s == "" {
+		return DefaultRule, nil
+	}
+	for r, n := range ruleNames {
+		if n == s {
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown SAD lookup rule %q (want spi, spi-dst or spi-dst-src)", s)
+}
+
+// Collides reports whether installing cand next to have makes two SAs
+// that the SAD cannot tell apart under rule r.
+func (r LookupRule) Collides(have, cand *pfkey.SAEntry) bool {
+	if have.SPI != cand.SPI {
+		return false
+	}
+	switch r {
+	case RuleSPI:
+		return true
+	case RuleSPIDstSrc:
+		return have.Type == cand.Type && sameAddr(have.Dst, cand.Dst) && sameAddr(have.Src, cand.Src)
+	default:
+		return have.Type == cand.Type && sameAddr(have.Dst, cand.Dst)
+	}
+}
+
+func sameAddr(a, b netip.Addr) bool { return a.WithZone("") == b.WithZone("") }
+
+// Collision is one transferred SA that could not be installed.
+type Collision struct {
+	MN   netip.Addr
+	SA   string // the transferred SA as it would have been installed
+	With string // the SA already there ("" when the kernel said EEXIST)
+	Rule LookupRule
+}
+
+func (c Collision) String() string {
+	if c.With == "" {
+		return fmt.Sprintf("MN %v: SA %s: kernel reports the SPI in use (rule %v)", c.MN, c.SA, c.Rule)
+	}
+	return fmt.Sprintf("MN %v: SA %s collides with %s (rule %v)", c.MN, c.SA, c.With, c.Rule)
+}
