@@ -139,7 +139,7 @@ func (f *Formatter) FormatSA(w io.Writer, m *pfkey.Message) error {
 	if m.AuthKey != nil {
 		fmt.Fprintf(&b, "\tA: %s %s\n", orNum(dumpAuthName(d, m.SA.Auth), uint8(m.SA.Auth)), hexdump(keyBytes(m.AuthKey)))
 	}
-	fmt.Fprintf(&b, "\tseq=0x%08x replay=%d flags=0x%08x state=%s\n", sa2.Sequence, m.SA.Replay, uint32(m.SA.Flags), m.SA.State)
+	fmt.Fprintf(&b, "\tseq=0x%08x replay=%d flags=0x%08x state=%s \n", sa2.Sequence, m.SA.Replay, uint32(m.SA.Flags), m.SA.State)
 	if c := m.LifetimeCurrent; c != nil {
 		now := time.Now()
 		if f.Now != nil {

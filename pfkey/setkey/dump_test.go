@@ -32,7 +32,7 @@ func TestFormatSA(t *testing.T) {
 		"\tesp mode=tunnel spi=4096(0x00001000) reqid=0(0x00000000)\n" +
 		"\tE: aes-cbc  00112233 44556677 8899aabb ccddeeff\n" +
 		"\tA: hmac-sha1  30313233 34353637 38393031 32333435 36373839\n" +
-		"\tseq=0x00000000 replay=32 flags=0x00000000 state=mature\n" +
+		"\tseq=0x00000000 replay=32 flags=0x00000000 state=mature \n" +
 		"\tcreated: Nov 27 09:30:00 2026\tcurrent: Nov 27 09:30:42 2026\n" +
 		"\tdiff: 42(s)\thard: 0(s)\tsoft: 0(s)\n" +
 		"\tlast: Nov 27 09:30:01 2026\thard: 0(s)\tsoft: 0(s)\n" +

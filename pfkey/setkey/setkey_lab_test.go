@@ -141,7 +141,7 @@ get 2001:db8::1 2001:db8::2 esp 0x1000;
 		"2001:db8::1 2001:db8::2 \n\tesp mode=tunnel spi=4096(0x00001000) reqid=5(0x00000005)\n",
 		"\tE: aes-cbc  00112233 44556677 8899aabb ccddeeff\n",
 		"\tA: hmac-sha1  30313233 34353637 38393031 32333435 36373839\n",
-		"state=mature\n",
+		"state=mature \n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("get output lacks %q:\n%s", want, out)
