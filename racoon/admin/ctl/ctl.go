@@ -21,7 +21,16 @@
 //   - the family word of delete-sa, establish-sa and get-cert may be left
 //     out when the two addresses tell it ("delete-sa isakmp fd00::1
 //     fd00::2");
-//   - only numeric addresses and numeric or /etc/services ports.
+//   - only numeric addresses and numeric or /etc/services ports;
+//   - -d hexdumps the request (racoonctl 0.8.2 hands its buffer descriptor,
+//     not the buffer, to racoon_hexdump and prints heap memory).
+//
+// TestAgainstRealRacoonctl compares this racoonctl with ipsec-tools' own,
+// built from the 0.8.2 sources (IKECTX_REAL_RACOONCTL=path), over show-sa
+// (isakmp with -l/-ll/-lll, esp, ipsec, ah, internal), show-schedule,
+// reload-config, flush-sa, delete-sa, establish-sa (-n, -w, EEXIST),
+// vpn-disconnect and the usage errors: identical exit status, stdout and
+// stderr.
 //
 // ikectx extensions:
 //

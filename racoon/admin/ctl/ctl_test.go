@@ -161,7 +161,7 @@ func TestShowSAESP(t *testing.T) {
 			fmt.Sprintf("\tesp mode=transport spi=%d(0x%08x) reqid=0(0x00000000)\n", spi, spi) +
 			"\tE: 3des-cbc  bbbbbbbb bbbbbbbb bbbbbbbb bbbbbbbb bbbbbbbb bbbbbbbb\n" +
 			"\tA: hmac-sha1  aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa\n" +
-			"\tseq=0x00000000 replay=0 flags=0x00000000 state=mature\n" +
+			"\tseq=0x00000000 replay=0 flags=0x00000000 state=mature \n" +
 			"\tcreated: Nov 27 07:11:34 2026\tcurrent: Nov 27 07:12:16 2026\n" +
 			"\tdiff: 42(s)\thard: 3600(s)\tsoft: 2880(s)\n" +
 			"\tlast:                     \thard: 0(s)\tsoft: 0(s)\n" +
