@@ -18,6 +18,11 @@ import (
 // background (a new session, output to the -l file or discarded) and
 // returns, as racoon's daemon(3).
 func runDaemon(o *Options, stderr io.Writer) int {
+	c, err := conf.ParseFile(o.ConfigFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "racoon: ERROR: %v\n", err)
+		return 1
+	}
 	if !o.Foreground && os.Getenv("IKECTX_RACOON_CHILD") == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -32,11 +37,6 @@ func runDaemon(o *Options, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	}
-	c, err := conf.ParseFile(o.ConfigFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "racoon: ERROR: %v\n", err)
-		return 1
 	}
 	var logw io.Writer = stderr
 	if o.LogFile != "" {

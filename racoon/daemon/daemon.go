@@ -275,14 +275,25 @@ func (d *Daemon) openSockets() error {
 	if err != nil {
 		return err
 	}
+	explicit := len(d.cfg.Listen.ISAKMP) > 0
 	open := func(ap netip.AddrPort, isNATT bool) error {
 		if d.opt.Family == 4 && !ap.Addr().Is4() || d.opt.Family == 6 && !ap.Addr().Is6() {
 			return nil
 		}
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+		network := "udp4"
+		if ap.Addr().Is6() {
+			network = "udp6"
+		}
+		lc := net.ListenConfig{}
+		if explicit {
+			// a listen address may appear later (a mobile node's CoA)
+			lc.Control = freebind
+		}
+		pc, err := lc.ListenPacket(context.Background(), network, ap.String())
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", ap, err)
 		}
+		c := pc.(*net.UDPConn)
 		if !d.opt.NoKernel {
 			if err := bypassIPsec(c, ap.Addr().Is6()); err != nil {
 				c.Close()
@@ -294,10 +305,9 @@ func (d *Daemon) openSockets() error {
 		d.logf("INFO: %s used as isakmp port%s", ap, map[bool]string{true: " (NAT-T)"}[isNATT])
 		return nil
 	}
-	// addresses named in the listen block must work; the host's own
-	// addresses (no listen block) may fail one by one (tentative IPv6
-	// addresses, for example), as racoon logs and goes on
-	explicit := len(d.cfg.Listen.ISAKMP) > 0
+	// addresses named in the listen block must work (they may be absent
+	// yet: freebind); the host's own addresses (no listen block) may fail
+	// one by one (tentative IPv6 addresses, for example): logged, skipped
 	for _, set := range []struct {
 		aps  []netip.AddrPort
 		natt bool
