@@ -6,6 +6,8 @@
 //	testbed lab demo                     run examples/esp-tunnel/run.sh in the VM
 //	testbed lab bench                    PF_KEY vs XFRM install benchmark in the VM
 //	testbed lab run [--] CMD...          run a shell command in the VM
+//	testbed table1 [--runs N] [--json FILE] [--out DIR]
+//	                                     the paper's experiment: Table 1, Figure 4, pcaps
 package main
 
 import (
@@ -21,7 +23,8 @@ const usage = `usage: testbed lab fetch
        testbed lab pfkey [flags]
        testbed lab demo [flags]
        testbed lab bench [flags]
-       testbed lab run [flags] [--] CMD...`
+       testbed lab run [flags] [--] CMD...
+       testbed table1 [--runs N] [--json FILE] [--out DIR] [--scenarios LIST] [--check] [flags]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +41,8 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "lab":
 		return labMain(ctx, args[1:])
+	case "table1":
+		return table1Main(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return 0

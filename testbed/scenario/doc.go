@@ -1,0 +1,38 @@
+// Package scenario is the testbed's driver inside the kernel lab (or on a
+// host whose kernel has PF_KEY and ESP): it builds the paper's four
+// stations (package topo) as network namespaces, attaches the MN to the
+// pAR with its ESP tunnel up (ikectx racoon on the MN and the ARs, UDP from
+// udpgen flowing MN -> HA), hands the MN over to the nAR and measures the
+// security set-up: the delay from the attachment with the nCoA to the first
+// UDP datagram from the nCoA at the HA, the datagrams lost, and a capture of
+// the MN's nAR-side interface (AF_PACKET through gopacket/pcapgo).
+//
+// cmd/testbed-guest runs it and prints, on its standard output (the lab's
+// console), one line per event, the host side (cmd/testbed table1) parses:
+//
+//	@@PROGRESS text                     a progress line per run
+//	@@RUN {json}                        one report.Run (records included)
+//	@@NOTRUN scenario reason            a scenario that cannot run here
+//	@@PCAP name                         then base64 lines of the pcap file,
+//	@@ENDPCAP                           ended by this marker
+//
+// # What each scenario does after the handover
+//
+//   - ikev1-main, ikev1-aggressive: the MN's SPD is rewritten to the nCoA
+//     and the nAR (setkey, as the paper's MN did automatically); the next
+//     UDP datagram raises an ACQUIRE in the MN's kernel and the MN's racoon
+//     runs a full phase 1 (main or aggressive mode) + quick mode with the
+//     nAR's racoon, which had the MN's policies for its nCoA configured.
+//   - cxtp-predictive, cxtp-reactive: need the IPsec-CXTP module
+//     (cmd/ipsec-cxtpd, issue 5 sections 1-2) beside cxtpd on the ARs and
+//     the MN; reported "not run" until it is in the tree and driven here.
+//
+// # Counting
+//
+// Lost datagrams are the sequence numbers missing between the last one
+// from the pCoA and the first from the nCoA whose (scheduled) send time is
+// at or after the attachment: lost to security set-up. Those scheduled
+// before it are lost to the link change itself (the paper's alpha) and
+// reported apart. Frames are counted on the MN's nAR-side interface from
+// the attachment on, as whole Ethernet frames (package report).
+package scenario

@@ -1,0 +1,462 @@
+//go:build linux
+
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
+
+	"github.com/ikectx/ikectx/racoon/admin"
+	"github.com/ikectx/ikectx/testbed/report"
+	"github.com/ikectx/ikectx/testbed/topo"
+	"github.com/ikectx/ikectx/testbed/traffic"
+)
+
+const interval = 50 * time.Millisecond
+
+// Main runs every scenario cfg.Runs times and writes the marker lines.
+func Main(ctx context.Context, cfg Config) error {
+	if cfg.Runs <= 0 {
+		cfg.Runs = 5
+	}
+	if len(cfg.Scenarios) == 0 {
+		cfg.Scenarios = report.Scenarios
+	}
+	if cfg.Before <= 0 {
+		cfg.Before = 1.5
+	}
+	if cfg.After <= 0 {
+		cfg.After = 1
+	}
+	if cfg.Bin == nil {
+		cfg.Bin = func(n string) string { return "/usr/local/bin/" + n }
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	if cfg.Work == "" {
+		d, err := os.MkdirTemp("", "testbed-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		cfg.Work = d
+	}
+	// the first use of randomness can stall in a fresh VM
+	if f, err := os.Open("/dev/random"); err == nil {
+		f.Read(make([]byte, 16))
+		f.Close()
+	}
+	for _, sc := range cfg.Scenarios {
+		if why := cannotRun(cfg, sc); why != "" {
+			fmt.Fprintf(cfg.Out, "%s%s %s\n", MarkNotRun, sc, why)
+			fmt.Fprintf(cfg.Out, "%s%s: not run (%s)\n", MarkProgress, sc, why)
+			continue
+		}
+		for i := 1; i <= cfg.Runs; i++ {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r, pcap := runOnce(ctx, cfg, sc, i)
+			if len(pcap) > 0 {
+				r.Pcap = fmt.Sprintf("%s-%d.pcap", sc, i)
+				if err := WritePcap(cfg.Out, r.Pcap, pcap); err != nil {
+					return err
+				}
+			}
+			if err := WriteRun(cfg.Out, r); err != nil {
+				return err
+			}
+			fmt.Fprintf(cfg.Out, "%s%s\n", MarkProgress, progress(r, cfg.Runs))
+		}
+	}
+	return nil
+}
+
+func progress(r report.Run, runs int) string {
+	if r.Error != "" {
+		return fmt.Sprintf("%s run %d/%d: FAILED: %s", r.Scenario, r.Index, runs, r.Error)
+	}
+	m, b, a, ab := r.Messages()
+	s := fmt.Sprintf("%s run %d/%d: set-up delay %.1f ms, %d UDP lost, %d messages %d bytes", r.Scenario, r.Index, runs, r.DelayMS, r.Lost, m, b)
+	if a > 0 {
+		s += fmt.Sprintf(" [%d ack, %d bytes]", a, ab)
+	}
+	return s
+}
+
+func cannotRun(cfg Config, sc string) string {
+	switch sc {
+	case report.Main, report.Aggressive:
+		for _, b := range []string{"racoon", "setkey", "udpgen"} {
+			if _, err := os.Stat(cfg.Bin(b)); err != nil {
+				return b + " is not installed"
+			}
+		}
+		return ""
+	case report.Predictive, report.Reactive:
+		if _, err := os.Stat(cfg.Bin("ipsec-cxtpd")); err != nil {
+			return "ipsec-cxtpd (the IPsec-CXTP module, issue 5 sections 1-2) is not in the tree yet"
+		}
+		return "ipsec-cxtpd is in the tree but the testbed driver does not drive it yet"
+	}
+	return "unknown scenario"
+}
+
+// station runs commands and daemons.
+type station struct {
+	cfg   Config
+	plan  topo.Plan
+	dir   string
+	mu    sync.Mutex
+	procs []*proc
+}
+
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	log  string
+}
+
+func (s *station) run(ns string, args ...string) error {
+	var c *exec.Cmd
+	if ns == "" {
+		c = exec.Command(args[0], args[1:]...)
+	} else {
+		c = exec.Command(topo.IP, append([]string{"netns", "exec", ns}, args...)...)
+	}
+	out, err := c.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("[%s] %s: %v: %s", ns, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+func (s *station) cmds(cs []topo.Cmd) error {
+	for _, c := range cs {
+		if err := s.run(c.NS, c.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *station) setkey(ns, name, text string) error {
+	f := filepath.Join(s.dir, name)
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		return err
+	}
+	return s.run(ns, s.cfg.Bin("setkey"), "-f", f)
+}
+
+func (s *station) start(name, ns string, args ...string) (*proc, error) {
+	p := &proc{name: name, out: &bytes.Buffer{}}
+	p.cmd = exec.Command(topo.IP, append([]string{"netns", "exec", ns}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.mu.Unlock()
+	return p, nil
+}
+
+func (s *station) stop(p *proc) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (s *station) stopAll(dump bool) {
+	s.mu.Lock()
+	ps := append([]*proc(nil), s.procs...)
+	s.mu.Unlock()
+	for i := len(ps) - 1; i >= 0; i-- {
+		s.stop(ps[i])
+		if dump {
+			fmt.Fprintf(s.cfg.Log, "--- %s output:\n%s\n", ps[i].name, ps[i].out)
+			if ps[i].log != "" {
+				b, _ := os.ReadFile(ps[i].log)
+				fmt.Fprintf(s.cfg.Log, "--- %s log:\n%s\n", ps[i].name, b)
+			}
+		}
+	}
+}
+
+func (s *station) racoon(ns, mode string, listen, peers []netip.Addr) (*admin.Client, error) {
+	dir := filepath.Join(s.dir, ns)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "psk.txt"), []byte(s.plan.PSKFile(peers)), 0o600); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "racoon.conf")
+	if err := os.WriteFile(conf, []byte(s.plan.RacoonConf(dir, mode, listen, peers)), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := s.start("racoon@"+ns, ns, s.cfg.Bin("racoon"), "-F", "-f", conf, "-l", filepath.Join(dir, "racoon.log"))
+	if err != nil {
+		return nil, err
+	}
+	p.log = filepath.Join(dir, "racoon.log")
+	return &admin.Client{Path: filepath.Join(dir, "racoon.sock")}, nil
+}
+
+func waitFor(ctx context.Context, limit time.Duration, step time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(step)
+	}
+	return true
+}
+
+// sinkRecords reads the sink's file so far.
+func sinkRecords(path string) []traffic.Record {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	recs, _ := traffic.ReadRecords(f)
+	return recs
+}
+
+func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Run, pcap []byte) {
+	r = report.Run{Scenario: sc, Index: index}
+	plan := topo.Default()
+	plan.AccessDelay, plan.AccessLoss = cfg.Delay, cfg.Loss
+	dir := filepath.Join(cfg.Work, fmt.Sprintf("%s-%d", sc, index))
+	os.MkdirAll(dir, 0o755)
+	s := &station{cfg: cfg, plan: plan, dir: dir}
+	failed := true
+	defer func() {
+		s.stopAll(failed)
+		for _, c := range plan.Teardown() {
+			s.run(c.NS, c.Args...)
+		}
+	}()
+	fail := func(format string, a ...any) (report.Run, []byte) {
+		r.Error = fmt.Sprintf(format, a...)
+		return r, pcap
+	}
+	for _, c := range plan.Teardown() { // leftovers of an aborted run
+		s.run(c.NS, c.Args...)
+	}
+	if err := s.cmds(plan.Build()); err != nil {
+		return fail("topology: %v", err)
+	}
+	mode := "main"
+	if sc == report.Aggressive {
+		mode = "aggressive"
+	}
+	// SPDs: the MN and pAR with the MN at its pCoA; the nAR configured
+	// for the MN's nCoA (its racoon answers the MN's phase 1)
+	if err := s.setkey(topo.NSMN, "mn.setkey", plan.MNSetkey(plan.PCoA, plan.PAR)); err != nil {
+		return fail("%v", err)
+	}
+	if err := s.setkey(topo.NSPAR, "par.setkey", plan.ARSetkey(plan.PAR, plan.PCoA)); err != nil {
+		return fail("%v", err)
+	}
+	if err := s.setkey(topo.NSNAR, "nar.setkey", plan.ARSetkey(plan.NAR, plan.NCoA)); err != nil {
+		return fail("%v", err)
+	}
+	var clients []*admin.Client
+	for _, st := range []struct {
+		ns            string
+		listen, peers []netip.Addr
+	}{
+		{topo.NSMN, []netip.Addr{plan.PCoA, plan.NCoA}, []netip.Addr{plan.PAR, plan.NAR}},
+		{topo.NSPAR, []netip.Addr{plan.PAR}, []netip.Addr{plan.PCoA}},
+		{topo.NSNAR, []netip.Addr{plan.NAR}, []netip.Addr{plan.NCoA}},
+	} {
+		cl, err := s.racoon(st.ns, mode, st.listen, st.peers)
+		if err != nil {
+			return fail("%v", err)
+		}
+		clients = append(clients, cl)
+	}
+	for i, cl := range clients {
+		cl := cl
+		if !waitFor(ctx, 60*time.Second, 20*time.Millisecond, func() bool { _, err := cl.Phase1s(ctx); return err == nil }) {
+			return fail("racoon %d: admin socket never answered", i)
+		}
+	}
+	sinkFile := filepath.Join(dir, "rx.jsonl")
+	sinkAddr := netip.AddrPortFrom(plan.HA, plan.SinkPort).String()
+	if _, err := s.start("udpgen sink", topo.NSHA, s.cfg.Bin("udpgen"), "sink", "--listen", sinkAddr, "--out", sinkFile); err != nil {
+		return fail("%v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	sender, err := s.start("udpgen send", topo.NSMN, s.cfg.Bin("udpgen"), "send", "--to", sinkAddr, "--interval", interval.String())
+	if err != nil {
+		return fail("%v", err)
+	}
+	// attached to the pAR: wait for the tunnel (the first datagram's
+	// ACQUIRE runs IKE with the pAR), then some steady traffic
+	pcoa := plan.PCoA.String()
+	var tunnelUp time.Time
+	if !waitFor(ctx, 90*time.Second, 20*time.Millisecond, func() bool {
+		for _, rec := range sinkRecords(sinkFile) {
+			if rec.Src == pcoa {
+				tunnelUp = time.Now()
+				return true
+			}
+		}
+		return false
+	}) {
+		return fail("the tunnel through the pAR never carried a datagram to the HA")
+	}
+	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
+	_ = tunnelUp
+
+	capt, err := startCapture(topo.NSMN, "mn1")
+	if err != nil {
+		return fail("capture: %v", err)
+	}
+	// the handover: the MN leaves the pAR's link and attaches to the nAR's
+	if err := s.cmds(plan.Handover()); err != nil {
+		capt.stop()
+		return fail("handover: %v", err)
+	}
+	attach := time.Now()
+	r.Attach = attach.UnixNano()
+	// security set-up: the MN's SPD now points at the nAR; the next
+	// datagram raises the ACQUIRE
+	if err := s.setkey(topo.NSMN, "mn-nar.setkey", plan.MNSetkey(plan.NCoA, plan.NAR)); err != nil {
+		capt.stop()
+		return fail("%v", err)
+	}
+	ncoa := plan.NCoA.String()
+	var restored int64
+	if !waitFor(ctx, 60*time.Second, 5*time.Millisecond, func() bool {
+		for _, rec := range sinkRecords(sinkFile) {
+			if rec.Src == ncoa && rec.Recv >= r.Attach {
+				restored = rec.Recv
+				return true
+			}
+		}
+		return false
+	}) {
+		pcap = capt.stop()
+		return fail("no datagram from the nCoA reached the HA within 60 s")
+	}
+	r.Restored = restored
+	r.DelayMS = float64(restored-r.Attach) / 1e6
+	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
+	pcap = capt.stop()
+	s.stop(sender)
+	time.Sleep(100 * time.Millisecond)
+	r.Records = sinkRecords(sinkFile)
+	r.Lost, _ = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
+	frames, err := report.ReadFrames(bytes.NewReader(pcap))
+	if err != nil {
+		return fail("reading the capture: %v", err)
+	}
+	r.Frames = frames
+	failed = false
+	return r, pcap
+}
+
+// capture is an AF_PACKET capture of one interface into a pcap.
+type capture struct {
+	h    *pcapgo.EthernetHandle
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	w    *pcapgo.Writer
+	done chan struct{}
+}
+
+// startCapture opens an AF_PACKET socket on dev inside namespace ns.
+func startCapture(ns, dev string) (*capture, error) {
+	h, err := inNetns(ns, func() (*pcapgo.EthernetHandle, error) { return pcapgo.NewEthernetHandle(dev) })
+	if err != nil {
+		return nil, err
+	}
+	c := &capture{h: h, done: make(chan struct{})}
+	c.w = pcapgo.NewWriter(&c.buf)
+	if err := c.w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		h.Close()
+		return nil, err
+	}
+	go func() {
+		defer close(c.done)
+		for {
+			data, ci, err := h.ReadPacketData()
+			if err != nil {
+				// a socket bound while the link was down reports ENETDOWN
+				// once; the link coming up starts the capture
+				if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENETDOWN) {
+					continue
+				}
+				return
+			}
+			c.mu.Lock()
+			c.w.WritePacket(ci, data)
+			c.mu.Unlock()
+		}
+	}()
+	return c, nil
+}
+
+func (c *capture) stop() []byte {
+	c.h.Close()
+	<-c.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.buf.Bytes()...)
+}
+
+// inNetns runs f on a thread inside the named network namespace.
+func inNetns[T any](ns string, f func() (T, error)) (T, error) {
+	var zero T
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+	if err != nil {
+		return zero, err
+	}
+	defer orig.Close()
+	target, err := os.Open("/run/netns/" + ns)
+	if err != nil {
+		return zero, err
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		return zero, err
+	}
+	v, ferr := f()
+	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		panic(err) // the thread must not go back to the pool in the wrong namespace
+	}
+	return v, ferr
+}

@@ -1,0 +1,193 @@
+package scenario
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ikectx/ikectx/testbed/report"
+	"github.com/ikectx/ikectx/testbed/traffic"
+)
+
+// Config drives a table-1 run in the guest.
+type Config struct {
+	Runs      int
+	Scenarios []string            // report scenario names; default all
+	Delay     string              // netem delay on the access links
+	Loss      string              // netem loss on the access links
+	Before    float64             // seconds of traffic through the pAR before the handover
+	After     float64             // seconds of traffic after the restoration
+	Work      string              // scratch directory (configs, logs, sink files)
+	Out       io.Writer           // the marker lines
+	Log       io.Writer           // daemon logs of failed runs, diagnostics
+	Bin       func(string) string // where a project binary is (default /usr/local/bin/NAME)
+}
+
+// Markers of the guest's output.
+const (
+	MarkProgress = "@@PROGRESS "
+	MarkRun      = "@@RUN "
+	MarkNotRun   = "@@NOTRUN "
+	MarkPcap     = "@@PCAP "
+	MarkEndPcap  = "@@ENDPCAP"
+)
+
+// Output is what the host reads back from the guest's marker lines.
+type Output struct {
+	Runs     []report.Run
+	NotRun   map[string]string
+	Pcaps    map[string][]byte
+	Progress []string
+}
+
+// Parse reads marker lines; other lines are ignored. A truncated pcap is
+// an error.
+func Parse(r io.Reader) (Output, error) {
+	out := Output{NotRun: map[string]string{}, Pcaps: map[string][]byte{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	var pcapName string
+	var b64 strings.Builder
+	inPcap := false
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if inPcap {
+			if line == MarkEndPcap {
+				data, err := base64.StdEncoding.DecodeString(b64.String())
+				if err != nil {
+					return out, fmt.Errorf("scenario: pcap %s: %w", pcapName, err)
+				}
+				out.Pcaps[pcapName] = data
+				inPcap = false
+				b64.Reset()
+				continue
+			}
+			b64.WriteString(strings.TrimSpace(line))
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, MarkProgress):
+			out.Progress = append(out.Progress, strings.TrimPrefix(line, MarkProgress))
+		case strings.HasPrefix(line, MarkRun):
+			var r report.Run
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, MarkRun)), &r); err != nil {
+				return out, fmt.Errorf("scenario: run line: %w", err)
+			}
+			out.Runs = append(out.Runs, r)
+		case strings.HasPrefix(line, MarkNotRun):
+			f := strings.SplitN(strings.TrimPrefix(line, MarkNotRun), " ", 2)
+			if len(f) == 2 {
+				out.NotRun[f[0]] = f[1]
+			}
+		case strings.HasPrefix(line, MarkPcap):
+			pcapName = strings.TrimSpace(strings.TrimPrefix(line, MarkPcap))
+			if pcapName == "" || strings.ContainsAny(pcapName, "/\\") || strings.HasPrefix(pcapName, ".") {
+				return out, fmt.Errorf("scenario: bad pcap name %q", pcapName)
+			}
+			inPcap = true
+		}
+	}
+	if inPcap {
+		return out, fmt.Errorf("scenario: pcap %s: no %s", pcapName, MarkEndPcap)
+	}
+	return out, sc.Err()
+}
+
+// WritePcap writes a pcap between markers, base64 in 76-column lines.
+func WritePcap(w io.Writer, name string, data []byte) error {
+	var b strings.Builder
+	b.WriteString(MarkPcap + name + "\n")
+	s := base64.StdEncoding.EncodeToString(data)
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\n")
+		s = s[76:]
+	}
+	if s != "" {
+		b.WriteString(s + "\n")
+	}
+	b.WriteString(MarkEndPcap + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteRun writes one run line.
+func WriteRun(w io.Writer, r report.Run) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s%s\n", MarkRun, b)
+	return err
+}
+
+// ShortName is the short form of a scenario accepted by --scenarios.
+func ShortName(s string) (string, bool) {
+	switch strings.ToLower(s) {
+	case "main", report.Main:
+		return report.Main, true
+	case "aggressive", "aggr", report.Aggressive:
+		return report.Aggressive, true
+	case "predictive", report.Predictive:
+		return report.Predictive, true
+	case "reactive", report.Reactive:
+		return report.Reactive, true
+	}
+	return "", false
+}
+
+// ParseScenarios reads a comma-separated list ("" or "all": every one).
+func ParseScenarios(s string) ([]string, error) {
+	if s == "" || s == "all" {
+		return append([]string(nil), report.Scenarios...), nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		n, ok := ShortName(strings.TrimSpace(f))
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario %q (main, aggressive, predictive, reactive)", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// LostAround counts the sequence numbers missing between the last datagram
+// from the old address and the first from the new one: those scheduled at
+// or after attach (lost to security set-up) and before it (to the link
+// change). Send times of missing datagrams follow the generator's fixed
+// schedule from the last one received.
+func LostAround(recs []traffic.Record, oldSrc, newSrc string, attach int64, interval time.Duration) (security, link int) {
+	var last, first *traffic.Record
+	for i := range recs {
+		rec := &recs[i]
+		if rec.Src == oldSrc && (last == nil || rec.Seq > last.Seq) {
+			last = rec
+		}
+		if rec.Src == newSrc && (first == nil || rec.Seq < first.Seq) {
+			first = rec
+		}
+	}
+	if last == nil || first == nil || first.Seq <= last.Seq {
+		return 0, 0
+	}
+	seen := map[uint64]bool{}
+	for _, rec := range recs {
+		seen[rec.Seq] = true
+	}
+	for q := last.Seq + 1; q < first.Seq; q++ {
+		if seen[q] {
+			continue
+		}
+		at := last.Sent + int64(q-last.Seq)*int64(interval)
+		if at >= attach {
+			security++
+		} else {
+			link++
+		}
+	}
+	return
+}
