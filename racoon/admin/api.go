@@ -146,13 +146,17 @@ type EstablishRequest struct {
 	// Dst/PrefD of upper-layer protocol ULProto, as if the kernel had sent
 	// an ACQUIRE).
 	Proto Proto
+	// Indexes as racoonctl sends them: PrefS/PrefD are 32 when the user
+	// gave no prefix, even for IPv6 (a racoonctl quirk: read 32 on an IPv6
+	// address as "host"); ULProto 0 is any; ports are 0 unless given.
 	Indexes
 	// RemoteName is the remote configuration chosen with -n (ISAKMP only);
 	// "" lets the daemon look it up by Dst.
 	RemoteName string
 	// With -u (ESTABLISH_SA_PSK): the identity (id_type IDTYPE_USERFQDN,
 	// NUL-terminated as racoonctl sends it) and the password. racoon uses
-	// them as Xauth credentials.
+	// them as Xauth credentials. Key is wiped when EstablishSA returns:
+	// keep a copy.
 	IDType int32
 	ID     []byte
 	Key    Secret
