@@ -232,7 +232,7 @@ func TestGoldenIKEv2(t *testing.T) {
 
 func testPhase1() *admin.Phase1Context {
 	return &admin.Phase1Context{
-		Index: admin.Index{I: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, R: [8]byte{9, 10, 11, 12, 13, 14, 15, 16}},
+		Index:   admin.Index{I: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, R: [8]byte{9, 10, 11, 12, 13, 14, 15, 16}},
 		Version: 0x10, ExchangeType: 2, EncAlg: 7, KeyLength: 128, HashAlg: 2, AuthMethod: 1, DHGroup: 2,
 		Lifetime: time.Hour, Created: time.Unix(0x65000000, 0),
 		Local: netip.AddrPortFrom(par, 500), Remote: netip.AddrPortFrom(mnOld, 500),

@@ -22,6 +22,7 @@ type fakeKernel struct {
 	calls []string
 	fail  map[string]error // method name -> error to return
 	d     *pfkey.Dialect
+	rule  LookupRule // the SAD's uniqueness rule (0: Linux's SPI+dst)
 }
 
 func newFakeKernel() *fakeKernel { return &fakeKernel{fail: map[string]error{}, d: pfkey.Linux} }
@@ -95,8 +96,12 @@ func (k *fakeKernel) Add(_ context.Context, e *pfkey.SAEntry) error {
 	if err := k.call("Add"); err != nil {
 		return err
 	}
+	rule := k.rule
+	if rule == 0 {
+		rule = RuleSPIDst
+	}
 	for _, s := range k.sas {
-		if s.Type == e.Type && s.Dst == e.Dst && s.SPI == e.SPI {
+		if rule.Collides(s, e) {
 			return &pfkey.Error{Type: pfkey.MsgAdd, SAType: e.Type, What: e.String(), Errno: syscall.EEXIST}
 		}
 	}
