@@ -80,6 +80,7 @@ type ph1 struct {
 	pending  []*p2req
 	deleted  bool
 	imported bool
+	spis     map[uint32]bool // IPsec SAs negotiated under this phase 1
 }
 
 type ph2key struct {

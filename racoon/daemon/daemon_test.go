@@ -318,3 +318,48 @@ func TestResponderRetransmission(t *testing.T) {
 		t.Fatalf("phase 1s after a retransmission: %+v %v", l, err)
 	}
 }
+
+// A peer that restarts sends INITIAL-CONTACT: the SAs negotiated with its
+// previous life are purged, the new ones stay.
+func TestInitialContactPurges(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.2 on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:16000")
+	b := netip.MustParseAddrPort("127.0.0.2:16001")
+	sa := startSide(t, a, b, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.2 k\n")
+	sb := startSide(t, b, a, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.1 k\n")
+	ctx := context.Background()
+	esp := func(s *side, src, dst netip.AddrPort) {
+		if err := s.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+			PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(src.Addr(), 0), Dst: netip.AddrPortFrom(dst.Addr(), 0)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	esp(sa, a, b)
+	poll(t, "first SAs", func() bool { x, _ := sa.cl.SAs(ctx, admin.ProtoESP); return len(x) == 2 })
+	old, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+	sb.cancel()
+	<-sb.done
+	sb2 := startSide(t, b, a, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.1 k\n")
+	esp(sb2, b, a)
+	poll(t, "old SAs purged, new ones kept", func() bool {
+		x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+		y, _ := sb2.cl.SAs(ctx, admin.ProtoESP)
+		if len(x) != 2 || len(y) != 2 {
+			return false
+		}
+		for _, e := range x {
+			for _, o := range old {
+				if e.SPI == o.SPI {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	l, _ := sa.cl.Phase1s(ctx)
+	if len(l) != 1 {
+		t.Errorf("A keeps %d phase 1s after INITIAL-CONTACT, want 1", len(l))
+	}
+}

@@ -379,13 +379,36 @@ func (d *Daemon) informational(ph *ph1, p packet, b []byte, moved func()) {
 	}
 }
 
-// initialContact drops every other phase 1 with the peer, as racoon does:
-// the peer restarted.
+// initialContact drops every other phase 1 with the peer and the IPsec SAs
+// between us that were not negotiated under this one, as racoon does: the
+// peer restarted and has forgotten them.
 func (d *Daemon) initialContact(ph *ph1) {
 	for _, o := range d.ph1s {
 		if o != ph && o.peer.Addr() == ph.peer.Addr() && o.sa.Established() {
 			d.logf("INFO: purging ISAKMP-SA %x:%x after INITIAL-CONTACT", o.sa.ICookie, o.sa.RCookie)
 			d.removePhase1(o)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), kernelTimeout)
+	defer cancel()
+	me, peer := ph.sa.Local.Addr(), ph.peer.Addr()
+	for _, st := range []pfkey.SAType{pfkey.SATypeESP, pfkey.SATypeAH} {
+		sas, err := d.kernel.SAs(ctx, st)
+		if err != nil {
+			continue
+		}
+		for _, e := range sas {
+			if ph.spis[e.SPI] || !(e.Src == me && e.Dst == peer || e.Src == peer && e.Dst == me) {
+				e.Wipe()
+				continue
+			}
+			if e.State == pfkey.SAStateLarval {
+				e.Wipe()
+				continue // a GETSPI of a quick mode in progress
+			}
+			d.logf("INFO: purging IPsec-SA spi=%#x %s->%s after INITIAL-CONTACT", e.SPI, e.Src, e.Dst)
+			d.kernel.Delete(ctx, st, e.Src, e.Dst, e.SPI)
+			e.Wipe()
 		}
 	}
 }
@@ -728,6 +751,10 @@ func (d *Daemon) phase2Up(e *ph2) {
 		return
 	}
 	d.stats.p2up.Add(1)
+	if ph.spis == nil {
+		ph.spis = map[uint32]bool{}
+	}
+	ph.spis[q.SPIIn], ph.spis[q.SPIOut] = true, true
 	d.logf("INFO: IPsec-SA established: %s/%s %s->%s spi=%d(%#x)", q.Chosen.Protocol, mode, remote, local, q.SPIIn, q.SPIIn)
 	d.logf("INFO: IPsec-SA established: %s/%s %s->%s spi=%d(%#x)", q.Chosen.Protocol, mode, local, remote, q.SPIOut, q.SPIOut)
 	d.events.emit(admin.EvtPhase2Up, ph.sa.Local, ph.sa.Remote, q.MsgID)
