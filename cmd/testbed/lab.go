@@ -20,6 +20,7 @@ type labFlags struct {
 	mem     int
 	verbose bool
 	host    bool
+	run     string
 }
 
 func parseLabFlags(name string, args []string, defTimeout time.Duration, withHost bool) (labFlags, []string, error) {
@@ -30,6 +31,7 @@ func parseLabFlags(name string, args []string, defTimeout time.Duration, withHos
 	fs.BoolVar(&f.verbose, "v", false, "show the boot log and build steps")
 	if withHost {
 		fs.BoolVar(&f.host, "host", false, "run the test binaries on this host's kernel instead of the VM")
+		fs.StringVar(&f.run, "run", "^TestLab", "the -test.run pattern given to each test binary")
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, nil, err
@@ -243,7 +245,7 @@ func labTest(ctx context.Context, name string, args, pkgs []string) (int, error)
 			return 1, errors.New("no package has a *_lab_test.go file")
 		}
 	}
-	sum, err := runLabTests(ctx, s, pkgs, "^TestLab", nil, os.Stdout)
+	sum, err := runLabTests(ctx, s, pkgs, f.run, nil, os.Stdout)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 	}

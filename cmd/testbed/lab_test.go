@@ -12,7 +12,7 @@ func TestParseLabFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !f.host || f.timeout != 2*time.Minute || f.mem != 256 || !f.verbose || fmt.Sprint(rest) != "[./pfkey ./cxtp]" {
+	if !f.host || f.timeout != 2*time.Minute || f.mem != 256 || !f.verbose || f.run != "^TestLab" || fmt.Sprint(rest) != "[./pfkey ./cxtp]" {
 		t.Errorf("flags %+v rest %v", f, rest)
 	}
 	_, rest, err = parseLabFlags("run", []string{"--", "ls", "-la", "/"}, time.Minute, false)
@@ -23,7 +23,7 @@ func TestParseLabFlags(t *testing.T) {
 		t.Error("--host accepted by run")
 	}
 	f, _, _ = parseLabFlags("fetch", nil, 7*time.Minute, false)
-	if f.timeout != 7*time.Minute || f.mem != 512 {
+	if f.timeout != 7*time.Minute || f.mem != 512 || f.run != "" {
 		t.Errorf("defaults %+v", f)
 	}
 }

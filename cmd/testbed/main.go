@@ -19,7 +19,7 @@ import (
 )
 
 const usage = `usage: testbed lab fetch
-       testbed lab test [--host] [--timeout D] [--mem MB] [-v] [PKG...]
+       testbed lab test [--host] [--run REGEX] [--timeout D] [--mem MB] [-v] [PKG...]
        testbed lab pfkey [flags]
        testbed lab demo [flags]
        testbed lab bench [flags]

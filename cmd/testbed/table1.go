@@ -88,6 +88,7 @@ func table1Main(ctx context.Context, args []string) int {
 type progressWriter struct {
 	mu      sync.Mutex
 	verbose bool
+	inPcap  bool
 	rest    []byte
 }
 
@@ -105,7 +106,11 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 		switch {
 		case strings.HasPrefix(line, scenario.MarkProgress):
 			fmt.Println("table1: " + strings.TrimPrefix(line, scenario.MarkProgress))
-		case strings.HasPrefix(line, "@@") || (len(line) == 76 && !strings.Contains(line, " ")):
+		case strings.HasPrefix(line, scenario.MarkPcap):
+			p.inPcap = true
+		case strings.HasPrefix(line, scenario.MarkEndPcap):
+			p.inPcap = false
+		case p.inPcap || strings.HasPrefix(line, "@@"):
 			// data lines
 		default:
 			if p.verbose {
