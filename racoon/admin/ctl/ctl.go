@@ -26,7 +26,7 @@
 //     not the buffer, to racoon_hexdump and prints heap memory).
 //
 // TestAgainstRealRacoonctl compares this racoonctl with ipsec-tools' own,
-// built from the 0.8.2 sources (IKECTX_REAL_RACOONCTL=path), over show-sa
+// 0.8.2 (a binary named by IKECTX_REAL_RACOONCTL=path), over show-sa
 // (isakmp with -l/-ll/-lll, esp, ipsec, ah, internal), show-schedule,
 // reload-config, flush-sa, delete-sa, establish-sa (-n, -w, EEXIST),
 // vpn-disconnect and the usage errors: identical exit status, stdout and

@@ -20,8 +20,8 @@ import (
 // TestAgainstRealRacoonctl runs ipsec-tools 0.8.2's own racoonctl and
 // ikectx's against the same fake daemon and compares exit status, stdout
 // and stderr. It needs a racoonctl binary built from ipsec-tools
-// (IKECTX_REAL_RACOONCTL=/path/to/racoonctl; testdata/build-real-racoonctl.sh
-// builds one from the ipsec-tools sources); Debian no longer packages it.
+// (IKECTX_REAL_RACOONCTL=/path/to/racoonctl, e.g. from a distribution that
+// still packages ipsec-tools; Debian no longer does). Without it the test skips.
 // The "created:/current:" and "diff:" lines of SA dumps, which print the
 // clock, are masked. -d is left out: racoonctl 0.8.2 passes its vchar_t
 // descriptor instead of the buffer to racoon_hexdump, so it prints the
