@@ -129,6 +129,11 @@ func (d *Daemon) newResponder(p packet, b []byte, h *isakmp.Header) {
 	sa, out, err := ike.NewResponder(cfg, local, p.from, b)
 	if err != nil {
 		d.stats.p1fail.Add(1)
+		if errors.Is(err, ike.ErrNoProposal) {
+			d.events.emit(admin.EvtPhase1NoProposal, local, p.from, 0)
+		} else if errors.Is(err, ike.ErrAuth) {
+			d.events.emit(admin.EvtPhase1AuthFailed, local, p.from, 0)
+		}
 		d.drop(p, "phase 1 (%s mode, responder): %v", h.ExchangeType, err)
 		if sa != nil {
 			d.notifyPlain(p, h, isakmp.NoProposalChosen)
@@ -266,13 +271,14 @@ func (d *Daemon) failPhase1(ph *ph1, err error) {
 	}
 	d.logf("ERROR: phase 1 with %s failed: %v", ph.peer, err)
 	d.stats.p1fail.Add(1)
-	if errors.Is(err, errAuthFailed) {
+	switch {
+	case errors.Is(err, ike.ErrAuth):
 		d.events.emit(admin.EvtPhase1AuthFailed, ph.sa.Local, ph.sa.Remote, 0)
+	case errors.Is(err, ike.ErrNoProposal):
+		d.events.emit(admin.EvtPhase1NoProposal, ph.sa.Local, ph.sa.Remote, 0)
 	}
 	d.removePhase1(ph)
 }
-
-var errAuthFailed = errors.New("authentication failed")
 
 func (d *Daemon) removePhase1(ph *ph1) {
 	ph.deleted = true

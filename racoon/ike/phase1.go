@@ -480,7 +480,7 @@ func (p *Phase1) step(m *isakmp.Message, ps payloads) ([]byte, error) {
 		id := ps.get(isakmp.PayloadID).(*isakmp.ID)
 		p.idi = payloadBody(id)
 		if !hmac.Equal(ps.get(isakmp.PayloadHash).(*isakmp.Hash).Data, p.hashI()) {
-			return nil, errAuth
+			return nil, ErrAuth
 		}
 		if err := p.checkID(id); err != nil {
 			return nil, err
@@ -549,7 +549,7 @@ func (p *Phase1) step(m *isakmp.Message, ps payloads) ([]byte, error) {
 		id := ps.get(isakmp.PayloadID).(*isakmp.ID)
 		p.idr = payloadBody(id)
 		if !hmac.Equal(ps.get(isakmp.PayloadHash).(*isakmp.Hash).Data, p.hashR()) {
-			return nil, errAuth
+			return nil, ErrAuth
 		}
 		if err := p.checkID(id); err != nil {
 			return nil, err
@@ -600,7 +600,7 @@ func (p *Phase1) step(m *isakmp.Message, ps payloads) ([]byte, error) {
 			return nil, err
 		}
 		if !hmac.Equal(ps.get(isakmp.PayloadHash).(*isakmp.Hash).Data, p.hashI()) {
-			return nil, errAuth
+			return nil, ErrAuth
 		}
 		p.checkNATD(ps)
 		p.established()
@@ -625,7 +625,7 @@ func (p *Phase1) step(m *isakmp.Message, ps payloads) ([]byte, error) {
 			return nil, err
 		}
 		if !hmac.Equal(ps.get(isakmp.PayloadHash).(*isakmp.Hash).Data, p.hashR()) {
-			return nil, errAuth
+			return nil, ErrAuth
 		}
 		if err := p.checkID(id); err != nil {
 			return nil, err
@@ -646,7 +646,8 @@ func (p *Phase1) step(m *isakmp.Message, ps payloads) ([]byte, error) {
 	return nil, fmt.Errorf("unexpected %s mode message in state %s", p.Mode, p.State)
 }
 
-var errAuth = errors.New("HASH mismatch: authentication failed (wrong pre-shared key?)")
+// ErrAuth is a HASH_I or HASH_R that does not verify (wrong pre-shared key?).
+var ErrAuth = errors.New("HASH mismatch: authentication failed (wrong pre-shared key?)")
 
 func (p *Phase1) makeDH() error {
 	g, err := GroupByID(p.Chosen.Group)

@@ -2,6 +2,7 @@ package ike
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,6 +113,9 @@ func (p Proposal1) same(q Proposal1) bool {
 	return p.Enc == q.Enc && kb(p) == kb(q) && p.Hash == q.Hash && p.Auth == q.Auth && p.Group == q.Group
 }
 
+// ErrNoProposal: none of the peer's phase-1 transforms is acceptable.
+var ErrNoProposal = errors.New("no acceptable phase-1 proposal")
+
 // SelectPhase1 is the responder's choice: the first of the peer's
 // transforms (in its order) that matches one of ours. The reply SA holds
 // that transform alone. The lifetime is the peer's (racoon obeys in phase 1).
@@ -141,7 +145,7 @@ func SelectPhase1(sa *isakmp.SA, ours []Proposal1) (Proposal1, *isakmp.SA, error
 			}
 		}
 	}
-	return Proposal1{}, nil, fmt.Errorf("no acceptable phase-1 proposal")
+	return Proposal1{}, nil, ErrNoProposal
 }
 
 // Proposal2 is one phase-2 transform (one protocol of a bundle; ikectx
