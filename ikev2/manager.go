@@ -45,6 +45,8 @@ type Manager struct {
 	// IKE_SA_INIT without a valid COOKIE is answered with one (RFC 7296
 	// 2.6). Zero never asks; 1 always asks.
 	CookieThreshold int
+	// NATTPort is the port IKE moves to when a NAT is detected (4500).
+	NATTPort uint16
 
 	mu       sync.Mutex
 	sas      map[uint64]*IKESA
@@ -76,6 +78,9 @@ func (m *Manager) init() {
 		}
 		if m.RetransmitBase == 0 {
 			m.RetransmitBase = time.Second
+		}
+		if m.NATTPort == 0 {
+			m.NATTPort = 4500
 		}
 		if m.RetransmitTries == 0 {
 			m.RetransmitTries = 5
@@ -378,14 +383,14 @@ func natNotifies(spii, spir uint64, local, remote netip.AddrPort) []msg.Payload 
 
 // checkNAT evaluates received NAT_DETECTION_* notifies; local and remote
 // are the addresses the message was received on and from.
-func (sa *IKESA) checkNAT(in *msg.Message, local, remote netip.AddrPort) {
+func (sa *IKESA) checkNAT(in *msg.Message, local, remote netip.AddrPort, spir uint64) {
 	srcs := in.Notifies(msg.NAT_DETECTION_SOURCE_IP)
 	dst := in.Notify(msg.NAT_DETECTION_DESTINATION_IP)
 	if len(srcs) == 0 || dst == nil {
 		return
 	}
-	sa.NATLocal = subtle.ConstantTimeCompare(dst.Data, natHash(sa.SPIi, sa.SPIr, local)) != 1
-	want := natHash(sa.SPIi, sa.SPIr, remote)
+	sa.NATLocal = subtle.ConstantTimeCompare(dst.Data, natHash(sa.SPIi, spir, local)) != 1
+	want := natHash(sa.SPIi, spir, remote)
 	sa.NATRemote = true
 	for _, s := range srcs {
 		if subtle.ConstantTimeCompare(s.Data, want) == 1 {
@@ -482,7 +487,7 @@ func (m *Manager) respondInit(in *msg.Message, raw []byte, local, remote netip.A
 	}
 	sa := &IKESA{Conf: conf, SPIi: in.SPIi, SPIr: m.newSPI(), Local: local, Remote: remote, Created: m.Now(),
 		Proposal: chosen, Suite: suite, Ni: append([]byte(nil), ni.Data...), Nr: nonce(), initI: raw, expectID: 1}
-	sa.checkNAT(in, local, remote)
+	sa.checkNAT(in, local, remote, 0) // the request's hashes have SPIr 0
 	sa.SKEYSEED = suite.SKEYSEED(sa.Ni, sa.Nr, shared)
 	clear(shared)
 	sa.Keys = suite.DeriveKeys(sa.SKEYSEED, sa.Ni, sa.Nr, sa.SPIi, sa.SPIr)

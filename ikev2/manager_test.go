@@ -158,9 +158,9 @@ func TestHandshakeSuites(t *testing.T) {
 		t.Run(s.ike, func(t *testing.T) {
 			n, mn, ar, _ := pair(t, s.ike, s.esp)
 			establish(t, n, mn)
-			x, _ := checkPair(t, mn, ar, 1)
-			if !x.MOBIKE || x.NATLocal || x.NATRemote {
-				t.Fatalf("%+v", x)
+			x, y := checkPair(t, mn, ar, 1)
+			if !x.MOBIKE || x.NATLocal || x.NATRemote || !y.MOBIKE || y.NATLocal || y.NATRemote {
+				t.Fatalf("%+v\n%+v", x, y)
 			}
 			childKeysMatch(t, mn, ar)
 			if n.sent != 4 {

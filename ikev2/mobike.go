@@ -70,7 +70,7 @@ func (t *mobikeTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 			err = errors.New("ikev2: UPDATE_SA_ADDRESSES response without our COOKIE2")
 		}
 		if err == nil {
-			sa.checkNAT(r, sa.Local, sa.Remote)
+			sa.checkNAT(r, sa.Local, sa.Remote, sa.SPIr)
 			m.moved(sa, t.oldL, t.oldR)
 		} else {
 			sa.Local, sa.Remote = t.oldL, t.oldR

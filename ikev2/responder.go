@@ -278,7 +278,7 @@ func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote
 			return resp, nil, errors.New("UPDATE_SA_ADDRESSES without MOBIKE")
 		}
 		oldL, oldR := sa.Local, sa.Remote
-		sa.checkNAT(in, local, remote)
+		sa.checkNAT(in, local, remote, sa.SPIr)
 		if sa.NAT() && in.Notify(msg.NO_NATS_ALLOWED) != nil {
 			return append(resp, &msg.Notify{NotType: msg.UNEXPECTED_NAT_DETECTED}), nil, nil
 		}

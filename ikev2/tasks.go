@@ -110,10 +110,10 @@ func (t *initTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		return err
 	}
 	sa.dh = nil
-	sa.checkNAT(r, sa.Local, sa.Remote)
-	if sa.NAT() && sa.Remote.Port() == 500 {
-		sa.Local = netip.AddrPortFrom(sa.Local.Addr(), 4500)
-		sa.Remote = netip.AddrPortFrom(sa.Remote.Addr(), 4500)
+	sa.checkNAT(r, sa.Local, sa.Remote, sa.SPIr)
+	if sa.NAT() && sa.Remote.Port() != m.NATTPort {
+		sa.Local = netip.AddrPortFrom(sa.Local.Addr(), m.NATTPort)
+		sa.Remote = netip.AddrPortFrom(sa.Remote.Addr(), m.NATTPort)
 	}
 	return nil
 }

@@ -1,0 +1,7 @@
+//go:build !linux && !freebsd
+
+package daemon
+
+import "syscall"
+
+func bypassControl(string, string, syscall.RawConn) error { return nil }

@@ -1,0 +1,252 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ikectx/ikectx/ikev2"
+	"github.com/ikectx/ikectx/ikev2/msg"
+)
+
+// The control protocol: the client writes one command line, the daemon
+// answers with text and closes; a failed command's answer starts with
+// "error: ". Commands:
+//
+//	status                       IKE and child SAs
+//	events                       the last events
+//	initiate NAME                start a connection and wait for it
+//	rekey-child SPI              rekey the child with inbound SPI (hex)
+//	rekey-ike SPI                rekey the IKE SA with local SPI (hex)
+//	create-child SPI             an additional child on an IKE SA
+//	liveness SPI                 empty INFORMATIONAL
+//	delete SPI                   delete an IKE SA
+//	move SPI LOCAL REMOTE        MOBIKE UPDATE_SA_ADDRESSES ("-" keeps one)
+//
+// SPIs are the hexadecimal numbers status shows.
+
+func listenControl(path string) (net.Listener, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("iked: %s: another iked is running", path)
+		}
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("iked: control socket: %w", err)
+	}
+	os.Chmod(path, 0o600)
+	return ln, nil
+}
+
+func (d *Daemon) serveControl(ctx context.Context, ln net.Listener) {
+	go func() { <-ctx.Done(); ln.Close() }()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil && line == "" {
+				return
+			}
+			out, err := d.Command(strings.Fields(line))
+			if err != nil {
+				out += "error: " + err.Error() + "\n"
+			}
+			io.WriteString(c, out)
+		}()
+	}
+}
+
+func parseSPI(s string) (uint64, error) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad SPI %q", s)
+	}
+	return v, nil
+}
+
+func wait(f func(done func(error)) error) error {
+	ch := make(chan error, 1)
+	if err := f(func(err error) { ch <- err }); err != nil {
+		return err
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(45 * time.Second):
+		return errors.New("timed out")
+	}
+}
+
+// Command runs one control command.
+func (d *Daemon) Command(args []string) (string, error) {
+	if len(args) == 0 {
+		return "", errors.New("empty command")
+	}
+	need := func(n int) error {
+		if len(args) != n+1 {
+			return fmt.Errorf("%s takes %d argument(s)", args[0], n)
+		}
+		return nil
+	}
+	m := d.Manager
+	switch args[0] {
+	case "status":
+		return FormatStatus(m.SAs()), nil
+	case "events":
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return strings.Join(d.events, "\n") + "\n", nil
+	case "initiate":
+		if err := need(1); err != nil {
+			return "", err
+		}
+		return "", wait(func(done func(error)) error { return d.Initiate(args[1], done) })
+	case "rekey-child", "rekey-ike", "create-child", "liveness", "delete":
+		if err := need(1); err != nil {
+			return "", err
+		}
+		spi, err := parseSPI(args[1])
+		if err != nil {
+			return "", err
+		}
+		switch args[0] {
+		case "rekey-child":
+			return "", wait(func(done func(error)) error { return m.RekeyChild(uint32(spi), done) })
+		case "rekey-ike":
+			return "", wait(func(done func(error)) error { return m.RekeyIKE(spi, done) })
+		case "create-child":
+			return "", wait(func(done func(error)) error { return m.CreateChild(spi, done) })
+		case "liveness":
+			return "", wait(func(done func(error)) error { return m.Liveness(spi, done) })
+		default:
+			return "", m.Delete(spi)
+		}
+	case "move":
+		if err := need(3); err != nil {
+			return "", err
+		}
+		spi, err := parseSPI(args[1])
+		if err != nil {
+			return "", err
+		}
+		var ap [2]netip.AddrPort
+		for i, s := range args[2:4] {
+			if s == "-" {
+				continue
+			}
+			if ap[i], err = netip.ParseAddrPort(s); err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return "", fmt.Errorf("bad address %q", s)
+				}
+				ap[i] = netip.AddrPortFrom(a, 0)
+			}
+		}
+		// Ports 0: keep the SA's ports.
+		for _, st := range m.SAs() {
+			if st.SPIi == spi || st.SPIr == spi {
+				if ap[0].IsValid() && ap[0].Port() == 0 {
+					ap[0] = netip.AddrPortFrom(ap[0].Addr(), st.Local.Port())
+				}
+				if ap[1].IsValid() && ap[1].Port() == 0 {
+					ap[1] = netip.AddrPortFrom(ap[1].Addr(), st.Remote.Port())
+				}
+			}
+		}
+		return "", wait(func(done func(error)) error { return m.Move(spi, ap[0], ap[1], nil, done) })
+	}
+	return "", fmt.Errorf("unknown command %q", args[0])
+}
+
+func tsString(ss []msg.Selector) string {
+	var p []string
+	for _, s := range ss {
+		p = append(p, selPrefixAny(s))
+	}
+	return strings.Join(p, " ")
+}
+
+func selPrefixAny(s msg.Selector) string {
+	bits := s.Start.BitLen()
+	for b := 0; b <= bits; b++ {
+		pf := netip.PrefixFrom(s.Start, b).Masked()
+		if pf.Addr() == s.Start && msg.SelectorFromPrefix(pf).End == s.End {
+			return pf.String()
+		}
+	}
+	return s.Start.String() + ".." + s.End.String()
+}
+
+// FormatStatus renders SAs as the status command shows them.
+func FormatStatus(sas []ikev2.SAState) string {
+	var b strings.Builder
+	if len(sas) == 0 {
+		b.WriteString("no IKE SAs\n")
+	}
+	for _, s := range sas {
+		role := "responder"
+		if s.Initiator {
+			role = "initiator"
+		}
+		fmt.Fprintf(&b, "%s: %s %s spi %016x_i %016x_r\n", s.Name, s.State, role, s.SPIi, s.SPIr)
+		fmt.Fprintf(&b, "  local  %v %v\n  remote %v %v\n", s.Local, s.LocalID, s.Remote, s.PeerID)
+		flags := ""
+		if s.MOBIKE {
+			flags += " mobike"
+		}
+		if s.NATLocal {
+			flags += " nat-local"
+		}
+		if s.NATRemote {
+			flags += " nat-remote"
+		}
+		fmt.Fprintf(&b, "  %s%s msgid next-send %d next-recv %d\n", s.Proposal, flags, s.NextSendID, s.NextRecvID)
+		for _, c := range s.Children {
+			mode := "tunnel"
+			if c.Transport {
+				mode = "transport"
+			}
+			fmt.Fprintf(&b, "  %s: ESP %s in 0x%08x out 0x%08x %s\n", c.Name, mode, c.SPIIn, c.SPIOut, c.Proposal)
+			fmt.Fprintf(&b, "    %s === %s\n", tsString(c.LocalTS), tsString(c.RemoteTS))
+		}
+	}
+	return b.String()
+}
+
+// Control sends one command to a running iked and returns its answer.
+func Control(socket string, args ...string) (string, error) {
+	c, err := net.DialTimeout("unix", socket, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.WriteString(c, strings.Join(args, " ")+"\n"); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	out := string(b)
+	if err != nil {
+		return out, err
+	}
+	if i := strings.Index(out, "error: "); i >= 0 && (i == 0 || out[i-1] == '\n') {
+		return out[:i], errors.New(strings.TrimSpace(out[i+len("error: "):]))
+	}
+	return out, nil
+}

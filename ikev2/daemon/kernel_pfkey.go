@@ -1,0 +1,251 @@
+//go:build linux || freebsd
+
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/ikectx/ikectx/ikev2"
+	"github.com/ikectx/ikectx/ikev2/msg"
+	"github.com/ikectx/ikectx/pfkey"
+)
+
+// pfkeyKernel installs child SAs through PF_KEY: GETSPI reserves the
+// inbound SPI, UPDATE completes the inbound SA, ADD the outbound one,
+// X_SPDADD the tunnel or transport policies (out, in, and fwd on Linux).
+type pfkeyKernel struct {
+	mu       sync.Mutex
+	c        *pfkey.Conn
+	reqid    uint32
+	policies map[string]*policySet // by IKE SA name + selectors
+}
+
+type policySet struct {
+	refs    int
+	entries []*pfkey.PolicyEntry
+}
+
+func openKernel(logf func(string, ...any)) (ikev2.Kernel, error) {
+	c, err := pfkey.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &pfkeyKernel{c: c, reqid: 0x100, policies: map[string]*policySet{}}, nil
+}
+
+func ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+func (k *pfkeyKernel) Close() error { return k.c.Close() }
+
+func (k *pfkeyKernel) AllocSPI(local, remote netip.Addr) (uint32, error) {
+	cx, cancel := ctx()
+	defer cancel()
+	return k.c.GetSPI(cx, pfkey.SATypeESP, remote, local, 0x100, 0xffffffff, pfkey.ModeAny, 0)
+}
+
+func (k *pfkeyKernel) algs(c *ikev2.ChildSA) (pfkey.AuthAlg, pfkey.EncAlg, error) {
+	var e pfkey.EncAlg
+	switch c.Encr.ID {
+	case msg.ENCR_AES_CBC:
+		e = pfkey.EncAESCBC
+	case msg.ENCR_AES_GCM_16:
+		e = pfkey.EncAESGCMICV16
+	case msg.ENCR_AES_GCM_12:
+		e = pfkey.EncAESGCMICV12
+	default:
+		return 0, 0, fmt.Errorf("encryption %d has no PF_KEY number", c.Encr.ID)
+	}
+	var a pfkey.AuthAlg
+	switch c.Integ.ID {
+	case 0:
+	case msg.AUTH_HMAC_SHA2_256_128:
+		a = pfkey.AuthSHA2_256HMAC
+	case msg.AUTH_HMAC_SHA2_384_192:
+		a = pfkey.AuthSHA2_384HMAC
+	case msg.AUTH_HMAC_SHA2_512_256:
+		a = pfkey.AuthSHA2_512HMAC
+	default:
+		return 0, 0, fmt.Errorf("integrity %d has no PF_KEY number", c.Integ.ID)
+	}
+	return a, e, nil
+}
+
+func (k *pfkeyKernel) entries(sa *ikev2.IKESA, c *ikev2.ChildSA) (in, out *pfkey.SAEntry, err error) {
+	a, e, err := k.algs(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	mode := pfkey.ModeTunnel
+	if c.Transport {
+		mode = pfkey.ModeTransport
+	}
+	l, r := sa.Local.Addr(), sa.Remote.Addr()
+	mk := func(spi uint32, src, dst netip.Addr, ek, ak []byte) *pfkey.SAEntry {
+		s := &pfkey.SAEntry{Type: pfkey.SATypeESP, SPI: spi, Src: src, Dst: dst, Mode: mode, ReqID: c.ReqID, Replay: 32,
+			Auth: a, Enc: e, Keys: pfkey.Keys{Enc: append([]byte(nil), ek...), Auth: append([]byte(nil), ak...)}}
+		if c.Lifetime > 0 {
+			s.Hard = &pfkey.Lifetime{AddTime: uint64(c.Lifetime / time.Second)}
+		}
+		if sa.NAT() {
+			s.NATT = &pfkey.NATT{Type: 2, SPort: sa.Local.Port(), DPort: sa.Remote.Port()}
+			if src == r {
+				s.NATT.SPort, s.NATT.DPort = sa.Remote.Port(), sa.Local.Port()
+			}
+		}
+		return s
+	}
+	return mk(c.SPIIn, r, l, c.EncIn, c.IntegIn), mk(c.SPIOut, l, r, c.EncOut, c.IntegOut), nil
+}
+
+func polKey(sa *ikev2.IKESA, c *ikev2.ChildSA) string {
+	return fmt.Sprintf("%s|%v|%v", sa.Conf.Name, c.LocalTS, c.RemoteTS)
+}
+
+func selPrefix(s msg.Selector) netip.Prefix {
+	// The largest prefix starting at Start that stays within End.
+	bits := s.Start.BitLen()
+	for b := 0; b <= bits; b++ {
+		p := netip.PrefixFrom(s.Start, b).Masked()
+		if p.Addr() == s.Start {
+			last := msg.SelectorFromPrefix(p).End
+			if last.Compare(s.End) <= 0 {
+				return p
+			}
+		}
+	}
+	return netip.PrefixFrom(s.Start, bits)
+}
+
+func (k *pfkeyKernel) Install(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c.ReqID == 0 {
+		if ps := k.policies[polKey(sa, c)]; ps != nil && len(ps.entries) > 0 {
+			c.ReqID = ps.entries[0].Requests[0].ReqID
+		} else {
+			k.reqid++
+			c.ReqID = k.reqid
+		}
+	}
+	in, out, err := k.entries(sa, c)
+	if err != nil {
+		return err
+	}
+	defer in.Wipe()
+	defer out.Wipe()
+	cx, cancel := ctx()
+	defer cancel()
+	if err := k.c.Update(cx, in); err != nil {
+		if err2 := k.c.Add(cx, in); err2 != nil {
+			return fmt.Errorf("inbound SA: %w", err)
+		}
+	}
+	if err := k.c.Add(cx, out); err != nil {
+		return fmt.Errorf("outbound SA: %w", err)
+	}
+	key := polKey(sa, c)
+	ps := k.policies[key]
+	if ps == nil {
+		ps = &policySet{}
+		mode := pfkey.ModeTunnel
+		if c.Transport {
+			mode = pfkey.ModeTransport
+		}
+		l, r := sa.Local.Addr(), sa.Remote.Addr()
+		for _, lt := range c.LocalTS {
+			for _, rt := range c.RemoteTS {
+				lp, rp := selPrefix(lt), selPrefix(rt)
+				req := func(src, dst netip.Addr) []pfkey.IPSecRequest {
+					r := pfkey.IPSecRequest{Proto: pfkey.ProtoESP, Mode: mode, Level: pfkey.LevelUnique, ReqID: c.ReqID}
+					if mode == pfkey.ModeTunnel {
+						r.Src, r.Dst = netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0)
+					}
+					return []pfkey.IPSecRequest{r}
+				}
+				ps.entries = append(ps.entries,
+					&pfkey.PolicyEntry{Src: lp, Dst: rp, Proto: pfkey.ProtoAny, Dir: pfkey.DirOutbound, Type: pfkey.PolicyIPsec, Requests: req(l, r)},
+					&pfkey.PolicyEntry{Src: rp, Dst: lp, Proto: pfkey.ProtoAny, Dir: pfkey.DirInbound, Type: pfkey.PolicyIPsec, Requests: req(r, l)})
+				if pfkey.Native == pfkey.Linux && mode == pfkey.ModeTunnel {
+					ps.entries = append(ps.entries, &pfkey.PolicyEntry{Src: rp, Dst: lp, Proto: pfkey.ProtoAny, Dir: pfkey.DirForward, Type: pfkey.PolicyIPsec, Requests: req(r, l)})
+				}
+			}
+		}
+		for _, p := range ps.entries {
+			err := k.c.SPDAdd(cx, p)
+			if pfkey.IsExist(err) {
+				err = k.c.SPDUpdate(cx, p)
+			}
+			if err != nil {
+				return fmt.Errorf("policy %v: %w", p, err)
+			}
+		}
+		k.policies[key] = ps
+	}
+	ps.refs++
+	return nil
+}
+
+func (k *pfkeyKernel) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cx, cancel := ctx()
+	defer cancel()
+	l, r := sa.Local.Addr(), sa.Remote.Addr()
+	var errs []error
+	if c.SPIIn != 0 {
+		if err := k.c.Delete(cx, pfkey.SATypeESP, r, l, c.SPIIn); err != nil && !pfkey.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	if c.SPIOut != 0 {
+		if err := k.c.Delete(cx, pfkey.SATypeESP, l, r, c.SPIOut); err != nil && !pfkey.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	key := polKey(sa, c)
+	if ps := k.policies[key]; ps != nil && c.SPIOut != 0 {
+		ps.refs--
+		if ps.refs <= 0 {
+			for _, p := range ps.entries {
+				if err := k.c.SPDDelete(cx, p); err != nil && !pfkey.IsNotExist(err) {
+					errs = append(errs, err)
+				}
+			}
+			delete(k.policies, key)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (k *pfkeyKernel) Move(sa *ikev2.IKESA, c *ikev2.ChildSA, oldLocal, oldRemote netip.Addr) error {
+	// Remove the SAs and policies at the old addresses, install at the new.
+	cur := *sa
+	cur.Local = netip.AddrPortFrom(oldLocal, sa.Local.Port())
+	cur.Remote = netip.AddrPortFrom(oldRemote, sa.Remote.Port())
+	if err := k.Delete(&cur, c); err != nil {
+		return err
+	}
+	return k.Install(sa, c)
+}
+
+func (k *pfkeyKernel) InUse(spi uint32, local netip.Addr) bool {
+	cx, cancel := ctx()
+	defer cancel()
+	sas, err := k.c.SAs(cx, pfkey.SATypeESP)
+	if err != nil {
+		return false
+	}
+	for _, e := range sas {
+		if e.SPI == spi {
+			return true
+		}
+	}
+	return false
+}
