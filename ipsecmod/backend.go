@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 
 	"github.com/ikectx/ikectx/ipsecmod/ikev2ctx"
 	"github.com/ikectx/ikectx/pfkey"
@@ -130,4 +131,10 @@ func (c Collision) String() string {
 		return fmt.Sprintf("MN %v: SA %s: kernel reports the SPI in use (rule %v)", c.MN, c.SA, c.Rule)
 	}
 	return fmt.Sprintf("MN %v: SA %s collides with %s (rule %v)", c.MN, c.SA, c.With, c.Rule)
+}
+
+func isExist(err error) bool { return err != nil && errors.Is(err, syscall.EEXIST) }
+
+func isNotExistK(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH))
 }

@@ -62,10 +62,10 @@ func RewriteMN(ctx context.Context, k Kernel, mv MNMove) (MNResult, error) {
 		}
 		err = k.Add(ctx, ne)
 		ne.Wipe()
-		if err != nil && !pfkey.IsExist(err) {
+		if err != nil && !isExist(err) {
 			return res, fmt.Errorf("ipsecmod: mn-rewrite: add SA %v (was %v): %w", ne, e, err)
 		}
-		if err := k.Delete(ctx, e.Type, e.Src, e.Dst, e.SPI); err != nil && !pfkey.IsNotExist(err) {
+		if err := k.Delete(ctx, e.Type, e.Src, e.Dst, e.SPI); err != nil && !isNotExistK(err) {
 			return res, fmt.Errorf("ipsecmod: mn-rewrite: delete SA %v: %w", e, err)
 		}
 		res.SAs++
@@ -73,7 +73,7 @@ func RewriteMN(ctx context.Context, k Kernel, mv MNMove) (MNResult, error) {
 	for _, p := range pols {
 		np := rewritePolicy(p, rw)
 		err := k.SPDAdd(ctx, np)
-		if pfkey.IsExist(err) {
+		if isExist(err) {
 			err = k.SPDUpdate(ctx, np)
 		}
 		if err != nil {
@@ -83,7 +83,7 @@ func RewriteMN(ctx context.Context, k Kernel, mv MNMove) (MNResult, error) {
 			res.Policies++ // replaced in place by the update
 			continue
 		}
-		if err := k.SPDDelete(ctx, p); err != nil && !pfkey.IsNotExist(err) {
+		if err := k.SPDDelete(ctx, p); err != nil && !isNotExistK(err) {
 			return res, fmt.Errorf("ipsecmod: mn-rewrite: delete policy %v: %w", p, err)
 		}
 		res.Policies++

@@ -411,7 +411,7 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr) erro
 		}
 		err = m.cfg.Kernel.Add(cctx, ne)
 		ne.Wipe()
-		if pfkey.IsExist(err) {
+		if isExist(err) {
 			m.collision(e, Collision{MN: e.mn, SA: ne.String(), Rule: m.cfg.Rule})
 			continue
 		}
@@ -452,7 +452,7 @@ func (m *Module) removeSAs(ctx context.Context, e *entry) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.CallTimeout)
 	defer cancel()
 	for _, s := range e.sas {
-		if err := m.cfg.Kernel.Delete(cctx, s.Type, s.Src, s.Dst, s.SPI); err != nil && !pfkey.IsNotExist(err) {
+		if err := m.cfg.Kernel.Delete(cctx, s.Type, s.Src, s.Dst, s.SPI); err != nil && !isNotExistK(err) {
 			m.cfg.Log.Warn("ipsecmod: remove SA", "mn", e.mn, "sa", s.String(), "err", err)
 		}
 	}
@@ -623,7 +623,7 @@ func (m *Module) installPolicies(ctx context.Context, e *entry) error {
 	defer cancel()
 	for i, p := range e.pols {
 		err := m.cfg.Kernel.SPDAdd(cctx, p)
-		if pfkey.IsExist(err) {
+		if isExist(err) {
 			err = m.cfg.Kernel.SPDUpdate(cctx, p)
 		}
 		if err != nil {
@@ -796,7 +796,7 @@ func (m *Module) Transferred(ctx context.Context, k Kind, mn netip.Addr, status 
 		}
 		for _, s := range sas {
 			s.Wipe()
-			if err := m.cfg.Kernel.Delete(cctx, s.Type, s.Src, s.Dst, s.SPI); err != nil && !pfkey.IsNotExist(err) {
+			if err := m.cfg.Kernel.Delete(cctx, s.Type, s.Src, s.Dst, s.SPI); err != nil && !isNotExistK(err) {
 				return fmt.Errorf("ipsecmod: release SA %v of MN %v: %w", s, mn, err)
 			}
 		}
@@ -806,7 +806,7 @@ func (m *Module) Transferred(ctx context.Context, k Kind, mn netip.Addr, status 
 			return fmt.Errorf("ipsecmod: release policies of MN %v: %w", mn, err)
 		}
 		for _, p := range ps {
-			if err := m.cfg.Kernel.SPDDelete(cctx, p); err != nil && !pfkey.IsNotExist(err) {
+			if err := m.cfg.Kernel.SPDDelete(cctx, p); err != nil && !isNotExistK(err) {
 				return fmt.Errorf("ipsecmod: release policy %v of MN %v: %w", p, mn, err)
 			}
 		}

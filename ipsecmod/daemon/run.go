@@ -1,0 +1,65 @@
+//go:build linux || freebsd
+
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/ikectx/ikectx/ipsecmod"
+	"github.com/ikectx/ikectx/pfkey"
+	"github.com/ikectx/ikectx/racoon/admin"
+	"github.com/ikectx/ikectx/shm"
+)
+
+// Run serves cxtpd's segment until ctx is done: it opens the PF_KEY
+// socket, the racoon admin client (when configured), attaches to the
+// segment as the context module (registering its PID so cxtpd's signals
+// reach it) and listens on the status socket.
+func Run(ctx context.Context, c *Config, log *slog.Logger) error {
+	k, err := pfkey.Open()
+	if err != nil {
+		return fmt.Errorf("open PF_KEY socket: %w", err)
+	}
+	defer k.Close()
+	cfg := c.Module
+	cfg.Kernel = k
+	cfg.Log = log
+	if c.Racoon.Socket != "" {
+		cfg.IKEv1 = &admin.Client{Path: c.Racoon.Socket, Timeout: cfg.CallTimeout}
+	}
+	m, err := ipsecmod.New(cfg)
+	if err != nil {
+		return err
+	}
+	seg, err := shm.Open(c.SHM.Name, shm.RoleContext, &shm.Options{Slots: c.SHM.Slots})
+	if err != nil {
+		return fmt.Errorf("attach to cxtpd's segment: %w", err)
+	}
+	defer seg.Close()
+	os.Remove(c.Status)
+	l, err := net.Listen("unix", c.Status)
+	if err != nil {
+		return fmt.Errorf("status socket: %w", err)
+	}
+	defer os.Remove(c.Status)
+	defer l.Close()
+	go serveStatus(l, m)
+	log.Info("ipsec-cxtpd: running", "address", cfg.Address, "shm", c.SHM.Name, "status", c.Status,
+		"fpts", fmt.Sprintf("%d/%d/%d/%d", cfg.FPTs.SA, cfg.FPTs.SP, cfg.FPTs.IKEv1, cfg.FPTs.IKEv2),
+		"sad_lookup", cfg.Rule.String(), "racoon", c.Racoon.Socket, "dialect", k.Dialect().Name)
+	return m.Serve(ctx, seg)
+}
+
+// MNRewrite runs ipsecmod.RewriteMN on this host's PF_KEY socket.
+func MNRewrite(ctx context.Context, mv ipsecmod.MNMove) (ipsecmod.MNResult, error) {
+	k, err := pfkey.Open()
+	if err != nil {
+		return ipsecmod.MNResult{}, fmt.Errorf("open PF_KEY socket: %w", err)
+	}
+	defer k.Close()
+	return ipsecmod.RewriteMN(ctx, k, mv)
+}
