@@ -62,7 +62,11 @@ type Run struct {
 	Attach   int64   `json:"attach_ns"`
 	Restored int64   `json:"restored_ns"`
 	DelayMS  float64 `json:"delay_ms"`
-	Lost     int     `json:"lost"`
+	Lost     int     `json:"lost"` // scheduled at or after the attachment, never delivered
+	// LinkChangeMS is how long moving the MN's link took (the paper's
+	// alpha, not part of the delay); LostLink the datagrams lost during it.
+	LinkChangeMS float64 `json:"link_change_ms"`
+	LostLink     int     `json:"lost_link_change"`
 	// Frames are the security set-up frames captured on the MN's
 	// nAR-side interface from the attachment on.
 	Frames  []Frame          `json:"frames"`

@@ -5,7 +5,6 @@ package scenario
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -136,9 +135,13 @@ type proc struct {
 
 func (s *station) run(ns string, args ...string) error {
 	var c *exec.Cmd
-	if ns == "" {
+	switch {
+	case ns == "":
 		c = exec.Command(args[0], args[1:]...)
-	} else {
+	case args[0] == topo.IP:
+		// ip -n is one exec, without netns exec's mount namespace
+		c = exec.Command(topo.IP, append([]string{"-n", ns}, args[1:]...)...)
+	default:
 		c = exec.Command(topo.IP, append([]string{"netns", "exec", ns}, args...)...)
 	}
 	out, err := c.CombinedOutput()
@@ -337,18 +340,20 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		return fail("the tunnel through the pAR never carried a datagram to the HA")
 	}
 	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
-	_ = tunnelUp
+	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
 
 	capt, err := startCapture(topo.NSMN, "mn1")
 	if err != nil {
 		return fail("capture: %v", err)
 	}
 	// the handover: the MN leaves the pAR's link and attaches to the nAR's
+	leave := time.Now()
 	if err := s.cmds(plan.Handover()); err != nil {
 		capt.stop()
 		return fail("handover: %v", err)
 	}
 	attach := time.Now()
+	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
 	r.Attach = attach.UnixNano()
 	// security set-up: the MN's SPD now points at the nAR; the next
 	// datagram raises the ACQUIRE
@@ -377,7 +382,7 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	s.stop(sender)
 	time.Sleep(100 * time.Millisecond)
 	r.Records = sinkRecords(sinkFile)
-	r.Lost, _ = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
+	r.Lost, r.LostLink = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
 	frames, err := report.ReadFrames(bytes.NewReader(pcap))
 	if err != nil {
 		return fail("reading the capture: %v", err)
@@ -415,7 +420,9 @@ func startCapture(ns, dev string) (*capture, error) {
 			if err != nil {
 				// a socket bound while the link was down reports ENETDOWN
 				// once; the link coming up starts the capture
-				if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENETDOWN) {
+				// (pcapgo formats the errno with %s: match its text)
+				if msg := err.Error(); strings.Contains(msg, syscall.ENETDOWN.Error()) ||
+					strings.Contains(msg, syscall.EINTR.Error()) || strings.Contains(msg, syscall.EAGAIN.Error()) {
 					continue
 				}
 				return

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ikectx/ikectx/testbed/report"
+	"github.com/ikectx/ikectx/testbed/scenario"
+	"github.com/ikectx/ikectx/testbed/traffic"
+)
+
+func TestTable1Flags(t *testing.T) {
+	f, err := parseTable1Flags([]string{"--runs", "3", "--json", "out.json", "--scenarios", "main,predictive"})
+	if err != nil || f.runs != 3 || f.jsonFile != "out.json" || f.outDir != "out/table1" {
+		t.Fatalf("%+v %v", f, err)
+	}
+	for _, bad := range [][]string{{"--runs", "0"}, {"--scenarios", "ikev9"}, {"extra"}} {
+		if _, err := parseTable1Flags(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if table1Main(t.Context(), []string{"--runs", "0"}) != 2 {
+		t.Error("usage error must exit 2")
+	}
+}
+
+func TestWriteTable1AndCheck(t *testing.T) {
+	dir := t.TempDir()
+	out := scenario.Output{NotRun: map[string]string{report.Reactive: "ipsec-cxtpd missing"}, Pcaps: map[string][]byte{}}
+	recs := []traffic.Record{{Seq: 1, Sent: 1, Recv: 2, Src: "a"}, {Seq: 5, Sent: 5, Recv: 6e6, Src: "b"}}
+	out.Runs = []report.Run{
+		{Scenario: report.Main, Index: 1, DelayMS: 300, Restored: 6e6, Records: recs, Frames: make([]report.Frame, 11)},
+		{Scenario: report.Predictive, Index: 1, DelayMS: 5, Restored: 6e6, Records: recs,
+			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 106}, {Kind: report.KindCTAA, Len: 82}}},
+		{Scenario: report.Predictive, Index: 2, DelayMS: 5, Restored: 6e6,
+			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 110}}},
+	}
+	for i := range out.Runs[0].Frames {
+		out.Runs[0].Frames[i] = report.Frame{Kind: report.KindIKE, Len: 150}
+	}
+	f := table1Flags{outDir: dir, jsonFile: filepath.Join(dir, "extra.json"), scenarios: "main,predictive,reactive"}
+	if code, err := writeTable1(f, out); code != 0 || err != nil {
+		t.Fatal(code, err)
+	}
+	for _, name := range []string{"table1.md", "table1.json", "extra.json", "runs.json", "figure4.png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "table1.md"))
+	if !strings.Contains(string(md), "not run (not selected (--scenarios))") || !strings.Contains(string(md), "not run (ipsec-cxtpd missing)") {
+		t.Errorf("table:\n%s", md)
+	}
+	p := checkTable1(out)
+	if len(p) != 1 || !strings.Contains(p[0], "cxtp-predictive run 2: CTAR [110] CTAA []") {
+		t.Errorf("check: %q", p)
+	}
+}
