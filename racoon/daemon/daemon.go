@@ -40,9 +40,18 @@ type Options struct {
 
 // Stats count what the daemon saw.
 type Stats struct {
-	Received, Sent, Dropped, Retransmits   uint64
-	Phase1Up, Phase1Failed                 uint64
-	Phase2Up, Phase2Failed, Acquires, SAIn uint64
+	Received, Sent, Dropped, Retransmits uint64
+	Phase1Up, Phase1Failed               uint64
+	Phase2Up, Phase2Failed, Acquires     uint64
+}
+
+// Stats returns the counters.
+func (d *Daemon) Stats() Stats {
+	return Stats{
+		Received: d.stats.received.Load(), Sent: d.stats.sent.Load(), Dropped: d.stats.dropped.Load(),
+		Retransmits: d.stats.retransmits.Load(), Phase1Up: d.stats.p1up.Load(), Phase1Failed: d.stats.p1fail.Load(),
+		Phase2Up: d.stats.p2up.Load(), Phase2Failed: d.stats.p2fail.Load(), Acquires: d.stats.acquires.Load(),
+	}
 }
 
 type packet struct {
@@ -410,7 +419,9 @@ func (d *Daemon) shutdown() {
 	if d.psk != nil {
 		d.psk.Wipe()
 	}
-	d.logf("INFO: racoon shutdown")
+	st := d.Stats()
+	d.logf("INFO: racoon shutdown: %d datagrams received, %d sent, %d dropped, %d retransmissions; phase 1 %d up %d failed; phase 2 %d up %d failed; %d ACQUIREs",
+		st.Received, st.Sent, st.Dropped, st.Retransmits, st.Phase1Up, st.Phase1Failed, st.Phase2Up, st.Phase2Failed, st.Acquires)
 }
 
 // post runs f on the event loop (from timers and the admin server).
