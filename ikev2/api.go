@@ -60,7 +60,7 @@ func (m *Manager) Liveness(spi uint64, done func(error)) error {
 }
 
 // Delete deletes an IKE SA and its children.
-func (m *Manager) Delete(spi uint64) error { return m.queue(spi, deleteIKETask{}) }
+func (m *Manager) Delete(spi uint64) error { return m.queue(spi, &deleteIKETask{}) }
 
 // DeleteChild deletes one child SA.
 func (m *Manager) DeleteChild(spiIn uint32) error {

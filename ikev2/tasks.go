@@ -380,7 +380,9 @@ func (t *childTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		t.old.Rekeyed = true
 		t.child.Name = t.old.Name
 		m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: t.child})
-		sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.old}})
+		// The rekey completes when the old child is deleted.
+		sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.old}, done: t.done})
+		return nil
 	}
 	if t.done != nil {
 		t.done(nil)
@@ -438,10 +440,7 @@ func (t *ikeRekeyTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		return err
 	}
 	m.emit(Event{Kind: "ike-rekeyed", SA: nsa})
-	sa.queue = append(sa.queue, &deleteIKETask{})
-	if t.done != nil {
-		t.done(nil)
-	}
+	sa.queue = append(sa.queue, &deleteIKETask{done: t.done})
 	return nil
 }
 
@@ -482,7 +481,10 @@ func (m *Manager) rekeyedSA(old *IKESA, p msg.Proposal, weInit bool, ourSPI, pee
 
 // ---- INFORMATIONAL ----
 
-type deleteChildTask struct{ children []*ChildSA }
+type deleteChildTask struct {
+	children []*ChildSA
+	done     func(error)
+}
 
 func (t *deleteChildTask) exchange() msg.ExchangeType { return msg.INFORMATIONAL }
 
@@ -501,23 +503,38 @@ func (t *deleteChildTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		m.emit(Event{Kind: "child-down", SA: sa, Child: c})
 		c.Wipe()
 	}
+	if t.done != nil {
+		t.done(nil)
+	}
 	return nil
 }
 
-func (t *deleteChildTask) fail(m *Manager, sa *IKESA, err error) {}
+func (t *deleteChildTask) fail(m *Manager, sa *IKESA, err error) {
+	if t.done != nil {
+		t.done(err)
+	}
+}
 
-type deleteIKETask struct{}
+type deleteIKETask struct{ done func(error) }
 
-func (deleteIKETask) exchange() msg.ExchangeType { return msg.INFORMATIONAL }
-func (deleteIKETask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
+func (*deleteIKETask) exchange() msg.ExchangeType { return msg.INFORMATIONAL }
+func (*deleteIKETask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 	sa.State = StateDeleting
 	return []msg.Payload{&msg.Delete{Protocol: msg.ProtoIKE}}, nil
 }
-func (deleteIKETask) process(m *Manager, sa *IKESA, r *msg.Message) error {
+func (t *deleteIKETask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 	m.kill(sa, nil)
+	if t.done != nil {
+		t.done(nil)
+	}
 	return nil
 }
-func (deleteIKETask) fail(m *Manager, sa *IKESA, err error) { m.kill(sa, err) }
+func (t *deleteIKETask) fail(m *Manager, sa *IKESA, err error) {
+	m.kill(sa, err)
+	if t.done != nil {
+		t.done(err)
+	}
+}
 
 type dpdTask struct{ done func(error) }
 
