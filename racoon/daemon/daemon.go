@@ -482,11 +482,18 @@ func (d *Daemon) send(p *ph1, b []byte) {
 	if p.natt {
 		out = append([]byte{0, 0, 0, 0}, b...)
 	}
-	if _, err := p.sock.c.WriteToUDPAddrPort(out, p.peer); err != nil {
-		d.logf("ERROR: sendto %s: %v", p.peer, err)
-		return
+	// timer { persend N; }: every message goes out N times
+	n := d.cfg.Timer.Persend
+	if n == 0 {
+		n = 1
 	}
-	d.stats.sent.Add(1)
+	for i := uint64(0); i < n; i++ {
+		if _, err := p.sock.c.WriteToUDPAddrPort(out, p.peer); err != nil {
+			d.logf("ERROR: sendto %s: %v", p.peer, err)
+			return
+		}
+		d.stats.sent.Add(1)
+	}
 }
 
 // sockFor picks the socket to reach peer: the one bound to the source

@@ -143,6 +143,7 @@ func (d *Daemon) newResponder(p packet, b []byte, h *isakmp.Header) {
 	d.logf("INFO: respond new phase 1 negotiation: %s<=>%s", local, p.from)
 	ph := &ph1{sa: sa, remote: r, sock: p.sock, peer: p.from, natt: p.natt}
 	d.ph1s[cookieKey(sa.ICookie, sa.RCookie)] = ph
+	d.phase1Deadline(ph)
 	d.send(ph, out)
 	d.armPhase1(ph)
 	d.afterPhase1Step(ph)
@@ -263,6 +264,37 @@ func (d *Daemon) retryFirst(first time.Duration, alive func() bool, resend func(
 		})
 	}
 	tick(first)
+}
+
+// phase1Deadline fails a phase 1 not established within timer { phase1 }.
+func (d *Daemon) phase1Deadline(ph *ph1) {
+	if t := d.cfg.Timer.Phase1; t > 0 {
+		time.AfterFunc(t, func() {
+			d.post(func() {
+				if !ph.deleted && !ph.sa.Established() {
+					d.failPhase1(ph, fmt.Errorf("phase 1 not established within %v (timer phase1)", t))
+					d.events.emit(admin.EvtPhase1NoResponse, ph.sa.Local, ph.sa.Remote, 0)
+				}
+			})
+		})
+	}
+}
+
+// phase2Deadline drops a quick mode not done within timer { phase2 }.
+func (d *Daemon) phase2Deadline(e *ph2) {
+	if t := d.cfg.Timer.Phase2; t > 0 {
+		time.AfterFunc(t, func() {
+			d.post(func() {
+				k := ph2key{cookieKey(e.p1.sa.ICookie, e.p1.sa.RCookie), e.q.MsgID}
+				if d.ph2s[k] == e && !e.q.Established() {
+					d.logf("ERROR: phase 2 with %s not established within %v (timer phase2)", e.p1.peer, t)
+					d.stats.p2fail.Add(1)
+					d.events.emit(admin.EvtPhase2NoResponse, e.p1.sa.Local, e.p1.sa.Remote, e.q.MsgID)
+					d.dropPhase2(e)
+				}
+			})
+		})
+	}
 }
 
 func (d *Daemon) failPhase1(ph *ph1, err error) {
@@ -493,6 +525,7 @@ func (d *Daemon) startPhase1(peer, me netip.Addr, rm *conf.Remote, r *p2req) (*p
 	d.ph1s[cookieKey(sa.ICookie, [8]byte{})] = ph
 	d.send(ph, out)
 	d.armPhase1(ph)
+	d.phase1Deadline(ph)
 	return ph, nil
 }
 
@@ -596,6 +629,7 @@ func (d *Daemon) startQuick(ph *ph1, r *p2req) {
 	d.ph2s[ph2key{cookieKey(ph.sa.ICookie, ph.sa.RCookie), q.MsgID}] = e
 	d.send(ph, out)
 	d.armPhase2(e)
+	d.phase2Deadline(e)
 }
 
 func (d *Daemon) armPhase2(e *ph2) {
@@ -711,6 +745,7 @@ func (d *Daemon) quickMessage(ph *ph1, p packet, b []byte, h *isakmp.Header, mov
 	d.ph2s[k] = e
 	d.send(ph, out)
 	d.armPhase2(e)
+	d.phase2Deadline(e)
 }
 
 func (d *Daemon) findPolicy(local, remote selector) *pfkey.PolicyEntry {
