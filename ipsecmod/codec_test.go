@@ -445,3 +445,19 @@ func TestInstallEntryTranslatesAndShortens(t *testing.T) {
 		t.Fatal("keys must be a copy")
 	}
 }
+
+func TestSoftBelowHard(t *testing.T) {
+	s := goldenSA() // hard add time only: Linux rejects that
+	e, err := installEntry(s, pfkey.Linux, func(a netip.Addr) netip.Addr { return a })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Soft == nil || e.Soft.AddTime != e.Hard.AddTime || e.Soft.Bytes != 0 {
+		t.Fatalf("soft %+v hard %+v", e.Soft, e.Hard)
+	}
+	s.Entry.Soft = &pfkey.Lifetime{AddTime: 100, Bytes: 7}
+	e, _ = installEntry(s, pfkey.Linux, func(a netip.Addr) netip.Addr { return a })
+	if e.Soft.AddTime != 95 || e.Soft.Bytes != 1 { // 1000 bytes already counted
+		t.Fatalf("soft %+v", e.Soft)
+	}
+}

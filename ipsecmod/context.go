@@ -362,7 +362,31 @@ func installEntry(s *SA, d *pfkey.Dialect, rw func(netip.Addr) netip.Addr) (*pfk
 			l.Allocations = uint32(shorten(uint64(l.Allocations), uint64(s.Entry.Current.Allocations)))
 		}
 	}
+	softBelowHard(e)
 	return e, nil
+}
+
+// softBelowHard gives every limit the hard lifetime sets a soft limit no
+// larger: Linux answers EINVAL to an SADB_ADD whose hard lifetime has no
+// soft counterpart (measured in the kernel lab, Debian 6.1: af_key turns
+// a missing soft limit into "infinite", above the hard one).
+func softBelowHard(e *pfkey.SAEntry) {
+	h := e.Hard
+	if h == nil {
+		return
+	}
+	if e.Soft == nil {
+		e.Soft = &pfkey.Lifetime{}
+	}
+	s := e.Soft
+	if h.Allocations != 0 && (s.Allocations == 0 || s.Allocations > h.Allocations) {
+		s.Allocations = h.Allocations
+	}
+	for _, f := range [][2]*uint64{{&h.Bytes, &s.Bytes}, {&h.AddTime, &s.AddTime}, {&h.UseTime, &s.UseTime}} {
+		if *f[0] != 0 && (*f[1] == 0 || *f[1] > *f[0]) {
+			*f[1] = *f[0]
+		}
+	}
 }
 
 func shorten(limit, used uint64) uint64 {
