@@ -1,0 +1,72 @@
+//go:build lab && linux
+
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ikectx/ikectx/testbed/report"
+)
+
+// TestLabTable1Short is the testbed's short run in the kernel lab: one
+// handover per scenario that can run here. It checks that MN-HA traffic
+// came back through the nAR's tunnel and the messages on the MN's access
+// link: racoon's 11 (main + quick mode) and 8 (aggressive + quick mode)
+// IKE frames, one CTAR of 106 bytes and one CTAA of 82 for a context
+// transfer. Scenarios that cannot run (a binary not in the tree) skip with
+// the reason.
+func TestLabTable1Short(t *testing.T) {
+	if os.Getenv("IKECTX_LAB_VM") == "" {
+		t.Skip("needs the lab VM's binaries in /usr/local/bin and its namespaces")
+	}
+	for _, sc := range report.Scenarios {
+		t.Run(sc, func(t *testing.T) {
+			var out, log bytes.Buffer
+			err := Main(t.Context(), Config{Runs: 1, Scenarios: []string{sc}, Before: 1, After: 0.5, Work: t.TempDir(), Out: &out, Log: &log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Parse(&out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why, ok := res.NotRun[sc]; ok {
+				t.Skip(why)
+			}
+			if len(res.Runs) != 1 {
+				t.Fatalf("%d runs\n%s", len(res.Runs), log.String())
+			}
+			r := res.Runs[0]
+			if r.Error != "" {
+				t.Fatalf("%s\n%s", r.Error, log.String())
+			}
+			if r.Restored <= r.Attach {
+				t.Errorf("MN-HA traffic not restored")
+			}
+			var kinds []string
+			count := map[string][]int{}
+			for _, f := range r.Frames {
+				kinds = append(kinds, fmt.Sprintf("%s %d", f.Kind, f.Len))
+				count[f.Kind] = append(count[f.Kind], f.Len)
+			}
+			switch sc {
+			case report.Main, report.Aggressive:
+				want := map[string]int{report.Main: 11, report.Aggressive: 8}[sc]
+				if len(count[report.KindIKE]) != want {
+					t.Errorf("%d IKE frames, want %d: %s", len(count[report.KindIKE]), want, strings.Join(kinds, ", "))
+				}
+			default:
+				if fmt.Sprint(count[report.KindCTAR]) != "[106]" || fmt.Sprint(count[report.KindCTAA]) != "[82]" {
+					t.Errorf("frames %s, want one CTAR of 106 bytes and one CTAA of 82", strings.Join(kinds, ", "))
+				}
+			}
+			m, b, a, ab := r.Messages()
+			t.Logf("%s: set-up delay %.1f ms, %d UDP lost (link change %.0f ms, %d lost), %d messages %d bytes [%d ack %d bytes]",
+				sc, r.DelayMS, r.Lost, r.LinkChangeMS, r.LostLink, m, b, a, ab)
+		})
+	}
+}
