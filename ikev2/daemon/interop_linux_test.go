@@ -1,0 +1,415 @@
+package daemon
+
+// Interop with strongSwan's charon (an independent IKEv2/MOBIKE
+// implementation) on the host: charon with kernel-libipsec in one network
+// namespace, ikectx iked --no-kernel in another, joined by a veth pair
+// (IPv6 only, as shared/notes/strongswan-peer.md advises for MOBIKE).
+// Skipped unless root with charon, swanctl and the kernel-libipsec and
+// vici plugins installed (scripts/deps.sh installs them).
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	charonBin  = "/usr/lib/ipsec/charon"
+	libipsecSO = "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"
+	viciSO     = "/usr/lib/ipsec/plugins/libstrongswan-vici.so"
+)
+
+func needInterop(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("interop skipped in -short mode")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root (network namespaces)")
+	}
+	for _, f := range []string{charonBin, libipsecSO, viciSO} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("strongSwan is not installed (%s); see scripts/deps.sh", f)
+		}
+	}
+	for _, b := range []string{"swanctl", "ip"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("%s is not installed", b)
+		}
+	}
+}
+
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+const (
+	swAddr  = "fd00:5::1"
+	ikAddr  = "fd00:5::2"
+	swAddr2 = "fd00:5::11"
+	ikAddr2 = "fd00:5::12"
+	swNet   = "fd00:a::/64"
+	ikNet   = "fd00:b::/64"
+)
+
+type lab struct {
+	sw, ik       string // namespaces
+	swDev, ikDev string
+}
+
+func newLab(t *testing.T) *lab {
+	tag := strconv.Itoa(os.Getpid()%100000) + strconv.Itoa(int(time.Now().UnixNano()%100))
+	l := &lab{sw: "ikv2-sw" + tag, ik: "ikv2-ik" + tag, swDev: "v2s" + tag, ikDev: "v2i" + tag}
+	for _, ns := range []string{l.sw, l.ik} {
+		sh(t, "ip", "netns", "add", ns)
+		ns := ns
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	sh(t, "ip", "link", "add", l.swDev, "netns", l.sw, "type", "veth", "peer", "name", l.ikDev, "netns", l.ik)
+	for _, x := range []struct{ ns, dev, addr string }{{l.sw, l.swDev, swAddr}, {l.ik, l.ikDev, ikAddr}} {
+		sh(t, "ip", "-n", x.ns, "link", "set", "lo", "up")
+		sh(t, "ip", "-n", x.ns, "link", "set", x.dev, "up")
+		sh(t, "ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
+	}
+	// charon routes the remote subnet through its TUN with a source from
+	// its local subnet: give it one on lo.
+	sh(t, "ip", "-n", l.sw, "addr", "add", "fd00:a::1/64", "dev", "lo")
+	return l
+}
+
+type charon struct {
+	dir, vici, ns string
+	cmd           *exec.Cmd
+}
+
+func (c *charon) swanctl(args ...string) (string, error) {
+	full := append([]string{"netns", "exec", c.ns, "swanctl", args[0], "--uri", "unix://" + c.vici}, args[1:]...)
+	out, err := exec.Command("ip", full...).CombinedOutput()
+	return string(out), err
+}
+
+func startCharon(t *testing.T, l *lab, ike, esp string) *charon {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "run"), 0o755)
+	c := &charon{dir: dir, vici: filepath.Join(dir, "charon.vici"), ns: l.sw}
+	ss := fmt.Sprintf(`charon {
+  load_modular = no
+  load = random nonce openssl pem pkcs1 x509 pubkey revocation gmp aes sha1 sha2 hmac kdf kernel-libipsec kernel-netlink socket-default vici updown
+  install_virtual_ip = no
+  retransmit_timeout = 1.0
+  delete_rekeyed_delay = 0
+  retransmit_tries = 3
+  filelog { main { path = %[1]s/charon.log
+                   time_add_ms = yes
+                   default = 1
+                   ike = 2
+                   knl = 2 } }
+  plugins { vici { socket = unix://%[2]s } }
+}
+`, dir, c.vici)
+	os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(ss), 0o644)
+	sw := fmt.Sprintf(`connections { ikx {
+    version = 2
+    mobike = yes
+    local_addrs = %%any
+    remote_addrs = %[1]s
+    proposals = %[2]s
+    rekey_time = 0
+    dpd_delay = 0
+    local { auth = psk
+            id = sw@example }
+    remote { auth = psk
+             id = ik@example }
+    children { net { mode = tunnel
+                     local_ts = %[4]s
+                     remote_ts = %[5]s
+                     esp_proposals = %[3]s
+                     rekey_time = 0
+                     start_action = none } } } }
+secrets { ike-psk { id-a = sw@example
+                    id-b = ik@example
+                    secret = "a-long-test-psk" } }
+`, ikAddr, ike, esp, swNet, ikNet)
+	os.WriteFile(filepath.Join(dir, "swanctl.conf"), []byte(sw), 0o644)
+	c.cmd = exec.Command("ip", "netns", "exec", l.sw, "sh", "-c",
+		fmt.Sprintf("mount --bind %s/run /run && STRONGSWAN_CONF=%s/strongswan.conf exec %s", dir, dir, charonBin))
+	var out bytes.Buffer
+	c.cmd.Stdout, c.cmd.Stderr = &out, &out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { c.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			c.cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
+			t.Logf("charon output:\n%s\ncharon.log:\n%s", out.String(), b)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(c.vici); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("charon's vici socket did not appear")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var err error
+	var o string
+	for i := 0; i < 100; i++ {
+		if o, err = c.swanctl("--load-all", "--file", filepath.Join(dir, "swanctl.conf")); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("swanctl --load-all: %v\n%s", err, o)
+	}
+	return c
+}
+
+var (
+	ikedOnce sync.Once
+	ikedBin  string
+	ikedErr  error
+)
+
+func buildIked(t *testing.T) string {
+	ikedOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ikectx-iked")
+		if err != nil {
+			ikedErr = err
+			return
+		}
+		ikedBin = filepath.Join(dir, "iked")
+		goBin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		if _, err := os.Stat(goBin); err != nil {
+			goBin = "go"
+		}
+		if out, err := exec.Command(goBin, "build", "-o", ikedBin, "github.com/ikectx/ikectx/cmd/iked").CombinedOutput(); err != nil {
+			ikedErr = fmt.Errorf("build iked: %v\n%s", err, out)
+		}
+	})
+	if ikedErr != nil {
+		t.Fatal(ikedErr)
+	}
+	return ikedBin
+}
+
+type iked struct {
+	sock string
+}
+
+func (k *iked) ctl(args ...string) (string, error) { return Control(k.sock, args...) }
+
+func startIked(t *testing.T, l *lab, ike, esp string) *iked {
+	bin := buildIked(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "iked.sock")
+	conf := fmt.Sprintf(`[global]
+socket = %q
+retransmit_base = "500ms"
+retransmit_tries = 4
+
+[[pad]]
+id = "sw@example"
+psk = "a-long-test-psk"
+
+[[connection]]
+name = "ikx"
+remote_addr = %q
+local_id = "ik@example"
+remote_id = "sw@example"
+ike_proposals = [%q]
+esp_proposals = [%q]
+local_ts = [%q]
+remote_ts = [%q]
+mobike = true
+`, sock, swAddr, ike, esp, ikNet, swNet)
+	path := filepath.Join(dir, "iked.toml")
+	os.WriteFile(path, []byte(conf), 0o644)
+	if out, err := exec.Command(bin, "-t", "-c", path).CombinedOutput(); err != nil {
+		t.Fatalf("iked -t: %v\n%s", err, out)
+	}
+	cmd := exec.Command("ip", "netns", "exec", l.ik, bin, "-c", path, "--no-kernel", "-v")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("iked output:\n%s", out.String())
+		}
+	})
+	k := &iked{sock: sock}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := k.ctl("status"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("iked's control socket did not appear:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return k
+}
+
+var (
+	swChildRe = regexp.MustCompile(`in  ([0-9a-f]{8}),[^\n]*\n\s*out ([0-9a-f]{8}),`)
+	ikSPIRe   = regexp.MustCompile(`spi ([0-9a-f]{16})_i ([0-9a-f]{16})_r`)
+	ikChildRe = regexp.MustCompile(`in 0x([0-9a-f]{8}) out 0x([0-9a-f]{8})`)
+)
+
+// waitBoth polls both sides until cond holds.
+func waitBoth(t *testing.T, c *charon, k *iked, what string, cond func(sw, ik string) bool) (string, string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sw, _ := c.swanctl("--list-sas")
+		ik, _ := k.ctl("status")
+		if cond(sw, ik) {
+			return sw, ik
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: timed out\nswanctl --list-sas:\n%s\niked status:\n%s", what, sw, ik)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sameChildren checks that every child SA iked has is in charon's list
+// with crossed SPIs, and that the counts agree.
+func sameChildren(sw, ik string) bool {
+	sc := swChildRe.FindAllStringSubmatch(sw, -1)
+	kc := ikChildRe.FindAllStringSubmatch(ik, -1)
+	if len(sc) == 0 || len(sc) != len(kc) || !strings.Contains(sw, "INSTALLED") {
+		return false
+	}
+	for _, k := range kc {
+		found := false
+		for _, s := range sc {
+			found = found || (s[1] == k[2] && s[2] == k[1])
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func established(sw, ik string) bool {
+	return strings.Contains(sw, "ESTABLISHED") && strings.Contains(ik, "ESTABLISHED") && sameChildren(sw, ik)
+}
+
+func TestInteropStrongSwanIKEv2(t *testing.T) {
+	needInterop(t)
+	suites := []struct{ ike, esp string }{
+		{"aes128-sha256-modp2048", "aes128-sha256"},
+		{"aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
+		{"aes128-sha256-x25519", "aes128-sha256"},
+	}
+	for _, s := range suites {
+		for _, ikInit := range []bool{true, false} {
+			who := map[bool]string{true: "ikectx-initiates", false: "strongswan-initiates"}[ikInit]
+			t.Run(s.ike+"/"+who, func(t *testing.T) {
+				t0 := time.Now()
+				step := func(what string) { t.Logf("%8v %s", time.Since(t0).Round(time.Millisecond), what) }
+				l := newLab(t)
+				step("namespaces")
+				c := startCharon(t, l, s.ike, s.esp)
+				step("charon up")
+				k := startIked(t, l, s.ike, s.esp)
+				step("iked up")
+				start := time.Now()
+				if ikInit {
+					if _, err := k.ctl("initiate", "ikx"); err != nil {
+						sw, _ := c.swanctl("--list-sas")
+						t.Fatalf("initiate: %v\n%s", err, sw)
+					}
+				} else if out, err := c.swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
+					t.Fatalf("swanctl --initiate: %v\n%s", err, out)
+				}
+				sw, ik := waitBoth(t, c, k, "IKE_SA_INIT + IKE_AUTH", established)
+				t.Logf("established in %v\nswanctl:\n%siked:\n%s", time.Since(start).Round(time.Millisecond), sw, ik)
+				if !strings.Contains(ik, "mobike") {
+					t.Errorf("MOBIKE not negotiated:\n%s", ik)
+				}
+				old := ikChildRe.FindStringSubmatch(ik)
+				step("established")
+				// A child rekey by ikectx, then one by charon.
+				if _, err := k.ctl("rekey-child", old[1]); err != nil {
+					t.Fatalf("rekey-child: %v", err)
+				}
+				sw, ik = waitBoth(t, c, k, "child rekey by ikectx", func(sw, ik string) bool {
+					return established(sw, ik) && !strings.Contains(ik, old[1]) && !strings.Contains(sw, old[1])
+				})
+				step("rekeyed by ikectx")
+				old = ikChildRe.FindStringSubmatch(ik)
+				if out, err := c.swanctl("--rekey", "--child", "net"); err != nil {
+					t.Fatalf("swanctl --rekey: %v\n%s", err, out)
+				}
+				sw, ik = waitBoth(t, c, k, "child rekey by charon", func(sw, ik string) bool {
+					return established(sw, ik) && !strings.Contains(ik, old[1]) && !strings.Contains(sw, old[1])
+				})
+				step("rekeyed by charon")
+				// MOBIKE: the original initiator changes its address.
+				if ikInit {
+					sh(t, "ip", "-n", l.ik, "addr", "add", ikAddr2+"/64", "dev", l.ikDev, "nodad")
+					spi := ikSPIRe.FindStringSubmatch(ik)[1]
+					if _, err := k.ctl("move", spi, ikAddr2, "-"); err != nil {
+						t.Fatalf("move: %v", err)
+					}
+					sw, ik = waitBoth(t, c, k, "MOBIKE move by ikectx", func(sw, ik string) bool {
+						return established(sw, ik) && strings.Contains(sw, ikAddr2+"[") && strings.Contains(ik, "local  ["+ikAddr2+"]")
+					})
+				} else {
+					sh(t, "ip", "-n", l.sw, "addr", "add", swAddr2+"/64", "dev", l.swDev, "nodad")
+					sh(t, "ip", "-n", l.sw, "addr", "del", swAddr+"/64", "dev", l.swDev)
+					sw, ik = waitBoth(t, c, k, "MOBIKE move by charon", func(sw, ik string) bool {
+						return established(sw, ik) && strings.Contains(ik, "remote ["+swAddr2+"]") && strings.Contains(sw, swAddr2+"[")
+					})
+				}
+				step("moved")
+				t.Logf("after MOBIKE:\nswanctl:\n%siked:\n%s", sw, ik)
+				// The IKE SA still carries exchanges.
+				spis := ikSPIRe.FindStringSubmatch(ik)
+				local := spis[2]
+				if ikInit {
+					local = spis[1]
+				}
+				if _, err := k.ctl("liveness", local); err != nil {
+					t.Fatalf("liveness after MOBIKE: %v", err)
+				}
+				step("liveness")
+				t.Cleanup(func() { step("cleaned up") })
+			})
+		}
+	}
+}
