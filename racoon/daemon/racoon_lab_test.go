@@ -45,14 +45,20 @@ func labRun(t *testing.T, args ...string) string {
 
 func TestLabRacoonPair(t *testing.T) {
 	for _, mode := range []string{"main", "aggressive"} {
-		t.Run(mode, func(t *testing.T) { labPair(t, mode, 0) })
+		t.Run(mode, func(t *testing.T) { labPair(t, mode, 0, false) })
 	}
 	// short phase-2 lifetime: the kernel's soft EXPIRE makes the initiator
 	// rekey with a new quick mode before the hard one removes the old SAs
-	t.Run("rekey", func(t *testing.T) { labPair(t, "main", 12) })
+	t.Run("rekey", func(t *testing.T) { labPair(t, "main", 12, false) })
+	// tunnel mode between two inner networks, as the vectors' racoon run
+	// (and the paper's ARs): the ACQUIRE comes from a tunnel policy with
+	// subnet selectors, the IDs are subnets
+	t.Run("tunnel", func(t *testing.T) { labPair(t, "main", 0, true) })
 }
 
-func labPair(t *testing.T, mode string, life int) {
+func labPair(t *testing.T, mode string, life int, tunnel bool) {
+	inner := map[bool]string{true: "2001:db8:1::1", false: "2001:db8:2::1"} // A, B
+	innerNet := map[bool]string{true: "2001:db8:1::/64", false: "2001:db8:2::/64"}
 	ip := "/sbin/ip"
 	racoon, setkey := labBin(t, "racoon"), labBin(t, "setkey")
 	tag := fmt.Sprintf("%d", time.Now().UnixNano()%100000)
@@ -102,6 +108,13 @@ sainfo anonymous {
 `, dir, me, peer, mode, map[bool]int{true: 3600, false: life}[life == 0])
 		os.WriteFile(filepath.Join(dir, "racoon.conf"), []byte(cf), 0644)
 		script := fmt.Sprintf("flush;\nspdflush;\nspdadd %[1]s %[2]s any -P out ipsec esp/transport//require;\nspdadd %[2]s %[1]s any -P in ipsec esp/transport//require;\n", me, peer)
+		if tunnel {
+			isA := ns == nsA
+			labRun(t, ip, "-n", ns, "addr", "add", inner[isA]+"/64", "dev", "lo")
+			labRun(t, ip, "-n", ns, "route", "add", innerNet[!isA], "via", peer)
+			script = fmt.Sprintf("flush;\nspdflush;\nspdadd %[1]s %[2]s any -P out ipsec esp/tunnel/%[3]s-%[4]s/require;\nspdadd %[2]s %[1]s any -P in ipsec esp/tunnel/%[4]s-%[3]s/require;\n",
+				innerNet[isA], innerNet[!isA], me, peer)
+		}
 		c := exec.Command(ip, "netns", "exec", ns, setkey, "-c")
 		c.Stdin = strings.NewReader(script)
 		if out, err := c.CombinedOutput(); err != nil {
@@ -141,7 +154,11 @@ sainfo anonymous {
 	// the first ping raises the ACQUIRE (and is lost, as with racoon)
 	start := time.Now()
 	var installed time.Duration
-	go exec.Command(ip, "netns", "exec", nsA, "ping", "-c", "1", "-W", "1", addrs[nsB]).Run()
+	pingArgs := []string{"netns", "exec", nsA, "ping", "-c", "1", "-W", "2", addrs[nsB]}
+	if tunnel {
+		pingArgs = []string{"netns", "exec", nsA, "ping", "-c", "1", "-W", "2", "-I", inner[true], inner[false]}
+	}
+	go exec.Command(ip, pingArgs...).Run()
 	waitFor("four SAs (two per side) from PF_KEY", 90*time.Second, func() bool {
 		a, _ := sides[nsA].cl.SAs(ctx, admin.ProtoESP)
 		b, _ := sides[nsB].cl.SAs(ctx, admin.ProtoESP)
@@ -153,7 +170,7 @@ sainfo anonymous {
 	var pingOut []byte
 	waitFor("a ping across ESP", 60*time.Second, func() bool {
 		var err error
-		pingOut, err = exec.Command(ip, "netns", "exec", nsA, "ping", "-c", "1", "-W", "2", addrs[nsB]).CombinedOutput()
+		pingOut, err = exec.Command(ip, pingArgs...).CombinedOutput()
 		return err == nil
 	})
 	a, err := sides[nsA].cl.SAs(ctx, admin.ProtoESP)
@@ -162,7 +179,11 @@ sainfo anonymous {
 	}
 	b, _ := sides[nsB].cl.SAs(ctx, admin.ProtoESP)
 	for _, e := range a {
-		if e.Mode != pfkey.ModeTransport || e.Enc != pfkey.EncAESCBC || e.Auth != pfkey.AuthSHA1HMAC || e.State != pfkey.SAStateMature {
+		wantMode := pfkey.ModeTransport
+		if tunnel {
+			wantMode = pfkey.ModeTunnel
+		}
+		if e.Mode != wantMode || e.Enc != pfkey.EncAESCBC || e.Auth != pfkey.AuthSHA1HMAC || e.State != pfkey.SAStateMature {
 			t.Errorf("SA %s", e)
 		}
 		twin := false
