@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +235,19 @@ func BenchmarkHandshake(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
 			})
+		}
+	}
+}
+
+func TestNoKeysInStrings(t *testing.T) {
+	p := Proposal1{Enc: isakmp.Enc3DES, Hash: isakmp.HashSHA, Auth: isakmp.AuthPreShared, Group: 2, Lifetime: time.Hour}
+	qi, qr, _ := runPair(t, pairOpts{mode: isakmp.ExchangeIdentityProt, prop: p, pfs: 2})
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", qi, qi, qi, qi), fmt.Sprintf("%v %+v %#v", qi.P1, qi.P1, qi.P1),
+		fmt.Sprintf("%v %+v %#v", qr.P1.Keys, qr.P1.Keys, qr.P1.Keys)} {
+		for _, k := range [][]byte{qi.KeyIn, qi.KeyOut, qi.P1.Keys.Enc, qi.P1.Keys.A, qi.P1.iv} {
+			if strings.Contains(s, fmt.Sprintf("%x", k[:6])) || strings.Contains(s, fmt.Sprint(k[:4])[1:8]) {
+				t.Fatalf("key material printed: %s", s)
+			}
 		}
 	}
 }

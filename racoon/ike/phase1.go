@@ -698,3 +698,18 @@ func (p *Phase1) phase2IV(mid uint32) []byte {
 	}
 	return Phase2IV(p.prf, p.cipher, p.iv, mid)
 }
+
+// String describes the SA without any key, IV or nonce (also for %v/%+v).
+func (p *Phase1) String() string {
+	side := "responder"
+	if p.Initiator {
+		side = "initiator"
+	}
+	return fmt.Sprintf("ISAKMP-SA %x:%x %s %s mode %s-%s state %s (%s)", p.ICookie, p.RCookie, side, p.Mode, p.Local, p.Remote, p.State, p.Chosen)
+}
+
+// GoString is String (for %#v).
+func (p *Phase1) GoString() string { return p.String() }
+
+// GoString is String (for %#v).
+func (k *Phase1Keys) GoString() string { return k.String() }

@@ -423,3 +423,11 @@ func be32(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v 
 func be32u(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
+
+// String describes the exchange without KEYMAT (also for %v/%+v).
+func (q *Phase2) String() string {
+	return fmt.Sprintf("quick mode %#x state %s spi in %#x out %#x (%s)", q.MsgID, q.State, q.SPIIn, q.SPIOut, q.Chosen)
+}
+
+// GoString is String (for %#v).
+func (q *Phase2) GoString() string { return q.String() }
