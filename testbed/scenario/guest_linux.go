@@ -20,6 +20,9 @@ import (
 	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 
+	cxtpdaemon "github.com/ikectx/ikectx/cxtp/daemon"
+	"github.com/ikectx/ikectx/ipsecmod"
+	ipsecdaemon "github.com/ikectx/ikectx/ipsecmod/daemon"
 	"github.com/ikectx/ikectx/racoon/admin"
 	"github.com/ikectx/ikectx/testbed/report"
 	"github.com/ikectx/ikectx/testbed/topo"
@@ -109,21 +112,27 @@ func cannotRun(cfg Config, sc string) string {
 		}
 		return ""
 	case report.Predictive, report.Reactive:
+		for _, b := range []string{"racoon", "setkey", "udpgen", "cxtpd"} {
+			if _, err := os.Stat(cfg.Bin(b)); err != nil {
+				return b + " is not installed"
+			}
+		}
 		if _, err := os.Stat(cfg.Bin("ipsec-cxtpd")); err != nil {
 			return "ipsec-cxtpd (the IPsec-CXTP module, issue 5 sections 1-2) is not in the tree yet"
 		}
-		return "ipsec-cxtpd is in the tree but the testbed driver does not drive it yet"
+		return ""
 	}
 	return "unknown scenario"
 }
 
 // station runs commands and daemons.
 type station struct {
-	cfg   Config
-	plan  topo.Plan
-	dir   string
-	mu    sync.Mutex
-	procs []*proc
+	cfg     Config
+	plan    topo.Plan
+	dir     string
+	mu      sync.Mutex
+	procs   []*proc
+	cleanup []func()
 }
 
 type proc struct {
@@ -158,6 +167,77 @@ func (s *station) cmds(cs []topo.Cmd) error {
 		}
 	}
 	return nil
+}
+
+// startCXTP starts ipsec-cxtpd and cxtpd on the ARs and cxtpd (role mn)
+// on the MN, and returns the MN's and the nAR's control sockets.
+func (s *station) startCXTP(ctx context.Context) (mnCtl, narCtl string, err error) {
+	tag := fmt.Sprintf("%d", os.Getpid())
+	for _, st := range []struct {
+		ns  string
+		par bool
+	}{{topo.NSPAR, true}, {topo.NSNAR, false}} {
+		dir := filepath.Join(s.dir, st.ns)
+		shmName := "/tb-" + st.ns + "-" + tag
+		shmFile := "/dev/shm" + shmName
+		os.Remove(shmFile)
+		s.cleanup = append(s.cleanup, func() { os.Remove(shmFile) })
+		mod := filepath.Join(dir, "ipsec-cxtpd.toml")
+		if err := os.WriteFile(mod, []byte(s.plan.IPsecCxtpd(dir, shmName, filepath.Join(dir, "racoon.sock"), st.par)), 0o644); err != nil {
+			return "", "", err
+		}
+		conf := filepath.Join(dir, "cxtpd.toml")
+		if err := os.WriteFile(conf, []byte(s.plan.CxtpdAR(dir, shmName, st.par)), 0o644); err != nil {
+			return "", "", err
+		}
+		p, err := s.start("ipsec-cxtpd@"+st.ns, st.ns, s.cfg.Bin("ipsec-cxtpd"), "-c", mod)
+		if err != nil {
+			return "", "", err
+		}
+		p.log = ""
+		p2, err := s.start("cxtpd@"+st.ns, st.ns, s.cfg.Bin("cxtpd"), "-c", conf)
+		if err != nil {
+			return "", "", err
+		}
+		p2.log = filepath.Join(dir, "cxtpd.log")
+		if !st.par {
+			narCtl = filepath.Join(dir, "cxtpd.sock")
+		}
+	}
+	dir := filepath.Join(s.dir, topo.NSMN)
+	conf := filepath.Join(dir, "cxtpd.toml")
+	if err := os.WriteFile(conf, []byte(s.plan.CxtpdMN(dir)), 0o644); err != nil {
+		return "", "", err
+	}
+	p, err := s.start("cxtpd@mn", topo.NSMN, s.cfg.Bin("cxtpd"), "-c", conf)
+	if err != nil {
+		return "", "", err
+	}
+	p.log = filepath.Join(dir, "cxtpd.log")
+	mnCtl = filepath.Join(dir, "cxtpd.sock")
+	for _, ctl := range []string{filepath.Join(s.dir, topo.NSPAR, "cxtpd.sock"), narCtl, mnCtl} {
+		ctl := ctl
+		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { _, err := cxtpdaemon.Control(ctl, "status"); return err == nil }) {
+			return "", "", fmt.Errorf("cxtpd %s never answered", ctl)
+		}
+	}
+	return mnCtl, narCtl, nil
+}
+
+// counter reads one counter line ("contexts stored 1") of cxtpd's status.
+func counter(ctl, name string) int {
+	out, err := cxtpdaemon.Control(ctl, "status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(l, name+" "); ok {
+			var n int
+			fmt.Sscan(rest, &n)
+			return n
+		}
+	}
+	return 0
 }
 
 // batch runs ip commands of one namespace in one `ip -n NS -batch -`:
@@ -283,6 +363,9 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	failed := true
 	defer func() {
 		s.stopAll(failed)
+		for _, f := range s.cleanup {
+			f()
+		}
 		for _, c := range plan.Teardown() {
 			s.run(c.NS, c.Args...)
 		}
@@ -309,7 +392,17 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	if err := s.setkey(topo.NSPAR, "par.setkey", plan.ARSetkey(plan.PAR, plan.PCoA)); err != nil {
 		return fail("%v", err)
 	}
-	if err := s.setkey(topo.NSNAR, "nar.setkey", plan.ARSetkey(plan.NAR, plan.NCoA)); err != nil {
+	ct := sc == report.Predictive || sc == report.Reactive
+	narSPD := plan.ARSetkey(plan.NAR, plan.NCoA)
+	if ct {
+		// the nAR discards the MN's traffic until the context is active;
+		// the AR-AR channel is ESP
+		narSPD = plan.NARDiscardSetkey() + plan.ARARSetkey(plan.NARCore, plan.PARCore, false)
+		if err := s.setkey(topo.NSPAR, "par-arar.setkey", plan.ARARSetkey(plan.PARCore, plan.NARCore, true)); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if err := s.setkey(topo.NSNAR, "nar.setkey", narSPD); err != nil {
 		return fail("%v", err)
 	}
 	var clients []*admin.Client
@@ -331,6 +424,13 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		cl := cl
 		if !waitFor(ctx, 60*time.Second, 20*time.Millisecond, func() bool { _, err := cl.Phase1s(ctx); return err == nil }) {
 			return fail("racoon %d: admin socket never answered", i)
+		}
+	}
+	var mnCtl, narCtl string
+	if ct {
+		var err error
+		if mnCtl, narCtl, err = s.startCXTP(ctx); err != nil {
+			return fail("%v", err)
 		}
 	}
 	sinkFile := filepath.Join(dir, "rx.jsonl")
@@ -359,6 +459,16 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		return fail("the tunnel through the pAR never carried a datagram to the HA")
 	}
 	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
+	if sc == report.Predictive {
+		// the MN asks the pAR for a predictive transfer to the nAR; it is
+		// stored (and pre-installed) on the nAR before the MN moves
+		if out, err := cxtpdaemon.Control(mnCtl, "handover", plan.NAR.String()); err != nil {
+			return fail("cxtpd handover: %v: %s", err, out)
+		}
+		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
+			return fail("the nAR never stored the MN's context")
+		}
+	}
 	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
 
 	capt, err := startCapture(topo.NSMN, "mn1")
@@ -374,9 +484,23 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	attach := time.Now()
 	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
 	r.Attach = attach.UnixNano()
-	// security set-up: the MN's SPD now points at the nAR; the next
-	// datagram raises the ACQUIRE
-	if err := s.setkey(topo.NSMN, "mn-nar.setkey", plan.MNSetkey(plan.NCoA, plan.NAR)); err != nil {
+	if ct {
+		// context transfer: the MN's SAD/SPD move to the nCoA and the nAR
+		// (the paper's automatic update), then the CTAR activates the
+		// context on the nAR
+		if _, err := inNetns(topo.NSMN, func() (ipsecmod.MNResult, error) {
+			return ipsecdaemon.MNRewrite(ctx, ipsecmod.MNMove{OldCoA: plan.PCoA, NewCoA: plan.NCoA, OldAR: plan.PAR, NewAR: plan.NAR})
+		}); err != nil {
+			capt.stop()
+			return fail("MN rewrite: %v", err)
+		}
+		if out, err := cxtpdaemon.Control(mnCtl, "attach", plan.NAR.String(), plan.NCoA.String()); err != nil {
+			capt.stop()
+			return fail("cxtpd attach: %v: %s", err, out)
+		}
+	} else if err := s.setkey(topo.NSMN, "mn-nar.setkey", plan.MNSetkey(plan.NCoA, plan.NAR)); err != nil {
+		// IKE: the MN's SPD now points at the nAR; the next datagram
+		// raises the ACQUIRE
 		capt.stop()
 		return fail("%v", err)
 	}
