@@ -349,6 +349,7 @@ func (m *Module) preInstall(ctx context.Context, k Kind, mn, ncoa netip.Addr, da
 		m.discardKind(ctx, e, k)
 	}
 	e.ctx.AR = c.AR
+	records := c.count(k)
 	e.ctx.merge(c)
 	e.have[k], e.active[k] = true, false
 	target := ncoa
@@ -373,7 +374,7 @@ func (m *Module) preInstall(ctx context.Context, k Kind, mn, ncoa netip.Addr, da
 		}
 	}
 	m.cfg.Log.Info("ipsecmod: pre-installed", "mn", mn, "kind", k.String(), "ncoa", e.target,
-		"sas_installed", len(e.sas), "records", c.count(k))
+		"sas_installed", len(e.sas), "records", records)
 	return nil
 }
 

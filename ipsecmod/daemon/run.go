@@ -49,7 +49,7 @@ func Run(ctx context.Context, c *Config, log *slog.Logger) error {
 	defer l.Close()
 	go serveStatus(l, m)
 	log.Info("ipsec-cxtpd: running", "address", cfg.Address, "shm", c.SHM.Name, "status", c.Status,
-		"fpts", fmt.Sprintf("%d/%d/%d/%d", cfg.FPTs.SA, cfg.FPTs.SP, cfg.FPTs.IKEv1, cfg.FPTs.IKEv2),
+		"fpts", fmt.Sprintf("%#x/%#x/%#x/%#x", cfg.FPTs.SA, cfg.FPTs.SP, cfg.FPTs.IKEv1, cfg.FPTs.IKEv2),
 		"sad_lookup", cfg.Rule.String(), "racoon", c.Racoon.Socket, "dialect", k.Dialect().Name)
 	return m.Serve(ctx, seg)
 }
