@@ -90,6 +90,22 @@ func (r Run) Messages() (msgs, bytes, acks, ackBytes int) {
 	return
 }
 
+// Phases splits a run's delay with its capture: attachment -> first
+// set-up message on the MN's link (the MN's own work: SPD rewrite, the
+// ACQUIRE or the CTAR), and first set-up message -> first UDP datagram
+// through the new tunnel (the exchange and the installation). ok is false
+// without frames.
+func (r Run) Phases() (firstMsgMS, exchangeMS float64, ok bool) {
+	if len(r.Frames) == 0 || r.Restored == 0 {
+		return 0, 0, false
+	}
+	first := r.Frames[0].At
+	for _, f := range r.Frames {
+		first = min(first, f.At)
+	}
+	return float64(first-r.Attach) / 1e6, float64(r.Restored-first) / 1e6, true
+}
+
 // Stat is a median with its range.
 type Stat struct {
 	Median float64 `json:"median"`
@@ -112,19 +128,23 @@ func stat(v []float64) Stat {
 
 // Row is one scenario of Table 1.
 type Row struct {
-	Scenario    string   `json:"scenario"`
-	Label       string   `json:"label"`
-	Runs        int      `json:"runs"`
-	Failed      int      `json:"failed_runs,omitempty"`
-	NotRun      string   `json:"not_run,omitempty"` // the reason, when the scenario did not run
-	DelayMS     Stat     `json:"delay_ms"`
-	Lost        Stat     `json:"lost_packets"`
-	Messages    Stat     `json:"messages"`
-	Bytes       Stat     `json:"bytes"`
-	AckMessages Stat     `json:"ack_messages"`
-	AckBytes    Stat     `json:"ack_bytes"`
-	Paper       *Paper   `json:"paper,omitempty"`
-	Errors      []string `json:"errors,omitempty"`
+	Scenario    string `json:"scenario"`
+	Label       string `json:"label"`
+	Runs        int    `json:"runs"`
+	Failed      int    `json:"failed_runs,omitempty"`
+	NotRun      string `json:"not_run,omitempty"` // the reason, when the scenario did not run
+	DelayMS     Stat   `json:"delay_ms"`
+	Lost        Stat   `json:"lost_packets"`
+	Messages    Stat   `json:"messages"`
+	Bytes       Stat   `json:"bytes"`
+	AckMessages Stat   `json:"ack_messages"`
+	AckBytes    Stat   `json:"ack_bytes"`
+	// FirstMsgMS: attachment -> first set-up message; ExchangeMS: first
+	// set-up message -> first datagram through the new tunnel.
+	FirstMsgMS Stat     `json:"first_message_ms"`
+	ExchangeMS Stat     `json:"exchange_ms"`
+	Paper      *Paper   `json:"paper,omitempty"`
+	Errors     []string `json:"errors,omitempty"`
 }
 
 // Table is Table 1 with the ratios of the IKEv1 rows' delay to the
@@ -150,7 +170,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 			t.Rows = append(t.Rows, row)
 			continue
 		}
-		var d, l, m, b, am, ab []float64
+		var d, l, m, b, am, ab, fm, ex []float64
 		for _, r := range runs {
 			if r.Scenario != sc {
 				continue
@@ -168,7 +188,12 @@ func Build(runs []Run, notRun map[string]string) Table {
 			b = append(b, float64(bytes))
 			am = append(am, float64(acks))
 			ab = append(ab, float64(ackBytes))
+			if f, e, ok := r.Phases(); ok {
+				fm = append(fm, f)
+				ex = append(ex, e)
+			}
 		}
+		row.FirstMsgMS, row.ExchangeMS = stat(fm), stat(ex)
 		if row.Runs == 0 && row.Failed == 0 {
 			row.NotRun = "no runs"
 		}
@@ -257,6 +282,13 @@ func (t Table) Markdown(w io.Writer) error {
 			bytes += " [" + r.AckBytes.md("") + "]"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Label, runs, r.DelayMS.md(""), r.Lost.md(""), msgs, bytes, pd, pm, pb)
+	}
+	b.WriteString("\nWhere the set-up delay goes (median (min–max) over the runs, ms):\n\n| scenario | attachment → first set-up message | first set-up message → first datagram through the new tunnel |\n|---|---|---|\n")
+	for _, r := range t.Rows {
+		if r.Runs == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Label, r.FirstMsgMS.md(""), r.ExchangeMS.md(""))
 	}
 	if len(t.Ratios) > 0 {
 		b.WriteString("\n")

@@ -220,3 +220,14 @@ func TestFigure4PNG(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPhases(t *testing.T) {
+	r := Run{Attach: 1e9, Restored: 1e9 + 300e6, Frames: []Frame{{At: 1e9 + 250e6}, {At: 1e9 + 100e6}}}
+	f, e, ok := r.Phases()
+	if !ok || f != 100 || e != 200 {
+		t.Fatal(f, e, ok)
+	}
+	if _, _, ok := (Run{Restored: 1}).Phases(); ok {
+		t.Fatal("no frames must give ok=false")
+	}
+}
