@@ -99,6 +99,9 @@ type ChildState struct {
 	RemoteTS  []msg.Selector
 	Created   time.Time
 	Lifetime  time.Duration
+	// With keys only (Export): the child's keys, for a peer that has no
+	// SAD record of them.
+	EncIn, IntegIn, EncOut, IntegOut []byte
 }
 
 // SAState is an IKE SA as the status command and ipsecmod see it: the
@@ -139,6 +142,11 @@ func (s *SAState) Wipe() {
 	for _, b := range [][]byte{s.SKEYSEED, s.SKd, s.SKai, s.SKar, s.SKei, s.SKer, s.SKpi, s.SKpr, s.PSK} {
 		clear(b)
 	}
+	for _, c := range s.Children {
+		for _, b := range [][]byte{c.EncIn, c.IntegIn, c.EncOut, c.IntegOut} {
+			clear(b)
+		}
+	}
 }
 
 func cp(b []byte) []byte { return append([]byte(nil), b...) }
@@ -153,6 +161,10 @@ func (m *Manager) state(sa *IKESA, keys bool) SAState {
 		s.Children = append(s.Children, ChildState{Name: c.Name, Protocol: c.Protocol, SPIIn: c.SPIIn, SPIOut: c.SPIOut, ReqID: c.ReqID,
 			Transport: c.Transport, Encr: c.Encr.ID, KeyBits: c.Encr.KeyBits, Integ: c.Integ.ID, ESN: c.ESN, Proposal: ProposalString(c.Proposal),
 			LocalTS: c.LocalTS, RemoteTS: c.RemoteTS, Created: c.Created, Lifetime: c.Lifetime})
+		if keys {
+			cs := &s.Children[len(s.Children)-1]
+			cs.EncIn, cs.IntegIn, cs.EncOut, cs.IntegOut = cp(c.EncIn), cp(c.IntegIn), cp(c.EncOut), cp(c.IntegOut)
+		}
 	}
 	if keys && sa.Keys != nil {
 		k := sa.Keys

@@ -163,7 +163,7 @@ func (m *Manager) Initiate(name string, local, remote netip.AddrPort, done func(
 	if done != nil {
 		sa.onDone = append(sa.onDone, done)
 	}
-	m.sas[sa.SPIi] = sa
+	m.register(sa, sa.SPIi)
 	sa.queue = append(sa.queue, &initTask{group: proposalDH(c.IKEProposals[0])}, &authTask{})
 	m.kick(sa)
 	return sa, nil
@@ -238,6 +238,25 @@ func (m *Manager) Tick() {
 	}
 }
 
+func (m *Manager) register(sa *IKESA, key uint64) {
+	sa.key = key
+	m.sas[key] = sa
+}
+
+// lookup finds the SA of a message: by our SPI, or, when that SA's SPI
+// pair differs (an imported SA whose SPI collided here), by the pair.
+func (m *Manager) lookup(ours, spii, spir uint64) *IKESA {
+	if sa := m.sas[ours]; sa != nil && sa.SPIi == spii && (sa.SPIr == spir || spir == 0) {
+		return sa
+	}
+	for _, sa := range m.sas {
+		if sa.SPIi == spii && sa.SPIr == spir {
+			return sa
+		}
+	}
+	return m.sas[ours]
+}
+
 // kill removes an IKE SA and its children.
 func (m *Manager) kill(sa *IKESA, err error) {
 	if sa.State == StateDead {
@@ -248,7 +267,9 @@ func (m *Manager) kill(sa *IKESA, err error) {
 		m.Kernel.Delete(sa, c)
 		m.emit(Event{Kind: "child-down", SA: sa, Child: c})
 	}
-	delete(m.sas, sa.LocalSPI())
+	if m.sas[sa.key] == sa {
+		delete(m.sas, sa.key)
+	}
 	for _, f := range sa.onDone {
 		f(err)
 	}
@@ -283,7 +304,7 @@ func (m *Manager) handle(b []byte, local, remote netip.AddrPort) error {
 	if !in.IsInitiator() {
 		spi = in.SPIi
 	}
-	sa := m.sas[spi]
+	sa := m.lookup(spi, in.SPIi, in.SPIr)
 	if sa == nil {
 		return fmt.Errorf("%v: unknown IKE SA %016x_i %016x_r", in.Exchange, in.SPIi, in.SPIr)
 	}
@@ -300,11 +321,12 @@ func (m *Manager) handle(b []byte, local, remote netip.AddrPort) error {
 			sa.initR = b
 		}
 		sa.pending = nil
+		sa.nextID = p.id + 1 // before process: it may queue the next request
 		err := p.t.process(m, sa, in)
 		if errors.Is(err, errRestart) {
+			sa.nextID = p.id
 			return m.sendRequest(sa, p.t, p.id)
 		}
-		sa.nextID = p.id + 1
 		if err != nil {
 			p.t.fail(m, sa, err)
 		}
@@ -498,7 +520,7 @@ func (m *Manager) respondInit(in *msg.Message, raw []byte, local, remote netip.A
 	ps = append(ps, natNotifies(sa.SPIi, sa.SPIr, local, remote)...)
 	out := &msg.Message{Header: msg.Header{SPIi: sa.SPIi, SPIr: sa.SPIr, Exchange: msg.IKE_SA_INIT, Flags: msg.FlagResponse}, Payloads: ps}
 	sa.initR = out.Marshal()
-	m.sas[sa.SPIr] = sa
+	m.register(sa, sa.SPIr)
 	m.halfOpen[hk] = sa
 	m.Send(sa.initR, local, remote)
 	return nil

@@ -409,3 +409,119 @@ func BenchmarkHandshake(b *testing.B) {
 		})
 	}
 }
+
+var addrNAR = netip.MustParseAddr("fd00:7::2")
+
+// transferSetup establishes MN<->pAR, exports the pAR's SA and imports it
+// into a new nAR whose state collides with it.
+func transferSetup(t *testing.T, collideIKE bool, collideESP bool) (*testNet, *Manager, *Manager, uint64, []uint32) {
+	n, mn, par, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	establish(t, n, mn)
+	y := par.SAs()[0]
+	st, err := par.Export(y.SPIr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Wipe()
+	k := NewMemKernel()
+	nar := NewManager(nil, nil, k, n.send)
+	n.nodes[addrNAR] = nar
+	var esp []uint32
+	if collideIKE {
+		nar.mu.Lock()
+		nar.init()
+		nar.register(&IKESA{Conf: &Config{Name: "other-mn"}, SPIi: 42, SPIr: y.SPIr, State: StateEstablished}, y.SPIr)
+		nar.mu.Unlock()
+	}
+	if collideESP {
+		esp = []uint32{y.Children[0].SPIIn}
+		k.Reserve(y.Children[0].SPIIn, "another MN's SA")
+	}
+	key, err := nar.Import(st, netip.AddrPortFrom(addrNAR, 500), netip.AddrPort{})
+	if collideIKE != errors.Is(err, ErrSPICollision) {
+		t.Fatalf("import: %v", err)
+	}
+	return n, mn, nar, key, esp
+}
+
+func TestTransferAndAlgorithm1(t *testing.T) {
+	n, mn, nar, key, esp := transferSetup(t, true, true)
+	var res *RepairResult
+	remaining := append([]uint32(nil), esp...)
+	opt := RepairOptions{Local: netip.AddrPortFrom(addrNAR, 500), Remote: netip.AddrPortFrom(addrMN, 500),
+		Collisions: func(s SAState) ([]uint32, bool) {
+			var out []uint32
+			for _, c := range s.Children {
+				for _, r := range remaining {
+					if c.SPIIn == r {
+						out = append(out, r)
+					}
+				}
+			}
+			return out, s.SPIr == 0 || func() bool {
+				nar.mu.Unlock()
+				defer nar.mu.Lock()
+				for _, o := range nar.SAs() {
+					if o.Name == "other-mn" && o.SPIr == s.SPIr {
+						return true
+					}
+				}
+				return false
+			}()
+		}}
+	if err := nar.RepairSPIs(key, opt, func(r RepairResult) { res = &r }); err != nil {
+		t.Fatal(err)
+	}
+	n.pump(t)
+	if res == nil || res.Err != nil || res.Fallback || res.RoundTrips != 1 || res.Updated != 2 {
+		t.Fatalf("%+v", res)
+	}
+	x := mn.SAs()[0]
+	var z SAState
+	for _, s := range nar.SAs() {
+		if s.Name != "other-mn" {
+			z = s
+		}
+	}
+	if x.Remote.Addr() != addrNAR || z.Remote.Addr() != addrMN || x.SPIr != z.SPIr || x.Children[0].SPIOut != z.Children[0].SPIIn || z.Children[0].SPIIn == esp[0] {
+		t.Fatalf("MN %+v\nnAR %+v", x, z)
+	}
+	// The moved SA works: liveness from the MN and a child rekey by the nAR.
+	var errs []error
+	if err := mn.Liveness(x.SPIi, func(err error) { errs = append(errs, err) }); err != nil {
+		t.Fatal(err)
+	}
+	n.pump(t)
+	if err := nar.RekeyChild(z.Children[0].SPIIn, func(err error) { errs = append(errs, err) }); err != nil {
+		t.Fatal(err)
+	}
+	n.pump(t)
+	if len(errs) != 2 || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("%v", errs)
+	}
+}
+
+func TestAlgorithm1FallbackWhenUpdateSPIIgnored(t *testing.T) {
+	n, mn, nar, key, esp := transferSetup(t, false, true)
+	mn.Conns[0].UpdateSPI = 0 // a peer without the extension (strongSwan)
+	var res *RepairResult
+	opt := RepairOptions{Local: netip.AddrPortFrom(addrNAR, 500), Remote: netip.AddrPortFrom(addrMN, 500),
+		Collisions: func(s SAState) ([]uint32, bool) {
+			if len(s.Children) > 0 && s.Children[0].SPIIn == esp[0] {
+				return esp, false
+			}
+			return nil, false
+		}}
+	if err := nar.RepairSPIs(key, opt, func(r RepairResult) { res = &r }); err != nil {
+		t.Fatal(err)
+	}
+	n.pump(t)
+	if res == nil || res.Err != nil || !res.Fallback || res.RoundTrips != 1 {
+		t.Fatalf("%+v", res)
+	}
+	// A fresh IKE SA, initiated by the nAR, replaced the transferred one.
+	a, b := mn.SAs(), nar.SAs()
+	if len(a) != 1 || len(b) != 1 || a[0].Initiator || !b[0].Initiator || a[0].SPIi != b[0].SPIi || len(a[0].Children) != 1 || a[0].Children[0].SPIOut != b[0].Children[0].SPIIn {
+		t.Fatalf("MN %+v\nnAR %+v", a, b)
+	}
+}

@@ -149,13 +149,13 @@ func (m *Manager) updateSPI(sa *IKESA, u msg.UpdateSPI, sender bool) (func(), er
 			return nil, fmt.Errorf("IKE SPI %016x is not this SA's", old)
 		}
 		if ours {
-			if x, ok := m.sas[nw]; ok && x != sa {
+			if x, ok := m.sas[nw]; ok && x != sa && sa.key != nw {
 				return nil, fmt.Errorf("new IKE SPI %016x is in use here", nw)
 			}
 		}
 		return func() {
-			if ours {
-				delete(m.sas, sa.LocalSPI())
+			if ours && m.sas[sa.key] == sa {
+				delete(m.sas, sa.key)
 			}
 			if u.Responder {
 				sa.SPIr = nw
@@ -163,7 +163,7 @@ func (m *Manager) updateSPI(sa *IKESA, u msg.UpdateSPI, sender bool) (func(), er
 				sa.SPIi = nw
 			}
 			if ours {
-				m.sas[sa.LocalSPI()] = sa
+				m.register(sa, nw)
 			}
 			m.emit(Event{Kind: "spi-updated", SA: sa})
 		}, nil

@@ -95,6 +95,7 @@ type IKESA struct {
 	pending    *outstanding
 	queue      []task
 	rekeyedBy  *IKESA // set on an IKE SA replaced by a rekey
+	key        uint64 // the Manager's map key (our SPI, or a stand-in while an imported SPI collides)
 	onDone     []func(error)
 }
 

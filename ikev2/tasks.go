@@ -475,7 +475,7 @@ func (m *Manager) rekeyedSA(old *IKESA, p msg.Proposal, weInit bool, ourSPI, pee
 	old.Children = nil
 	old.rekeyedBy = n
 	old.State = StateDeleting
-	m.sas[n.LocalSPI()] = n
+	m.register(n, n.LocalSPI())
 	return n, nil
 }
 
