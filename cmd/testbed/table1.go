@@ -144,7 +144,7 @@ func table1(ctx context.Context, f table1Flags) (int, error) {
 			return 1, err
 		}
 		var buf bytes.Buffer
-		c := exec.CommandContext(ctx, filepath.Join(bin, "testbed-guest"), guestArgs...)
+		c := exec.CommandContext(ctx, filepath.Join(bin, "testbed-guest"), append(guestArgs, "--bin", bin)...)
 		c.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
 		c.Stdout = io.MultiWriter(&buf, pw)
 		c.Stderr = pw
@@ -153,7 +153,6 @@ func table1(ctx context.Context, f table1Flags) (int, error) {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testbed table1: testbed-guest on the host: %v\n", err)
 		}
-		fmt.Fprintln(os.Stderr, "testbed table1: --host: the guest looked for binaries in /usr/local/bin; install them there (go build -o /usr/local/bin ./cmd/...)")
 	} else {
 		if err := s.prepare(ctx); err != nil {
 			return 1, err
