@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 //	liveness SPI                 empty INFORMATIONAL
 //	delete SPI                   delete an IKE SA
 //	move SPI LOCAL REMOTE        MOBIKE UPDATE_SA_ADDRESSES ("-" keeps one)
+//	update-spi SPI esp|ike OLD NEW  change one of this end's SPIs (UPDATE_SPI)
 //
 // SPIs are the hexadecimal numbers status shows.
 
@@ -137,6 +139,43 @@ func (d *Daemon) Command(args []string) (string, error) {
 		default:
 			return "", m.Delete(spi)
 		}
+	case "update-spi":
+		// update-spi KEY esp|ike OLD NEW: change one of this end's SPIs
+		// with the paper's UPDATE_SPI (no address change).
+		if err := need(4); err != nil {
+			return "", err
+		}
+		spi, err := parseSPI(args[1])
+		if err != nil {
+			return "", err
+		}
+		old, err1 := parseSPI(args[3])
+		nw, err2 := parseSPI(args[4])
+		if err1 != nil || err2 != nil {
+			return "", errors.New("bad SPI")
+		}
+		var st *ikev2.SAState
+		for _, s := range m.SAs() {
+			if s.SPIi == spi || s.SPIr == spi {
+				s := s
+				st = &s
+			}
+		}
+		if st == nil {
+			return "", fmt.Errorf("no IKE SA %016x", spi)
+		}
+		u := msg.UpdateSPI{Responder: !st.Initiator}
+		switch args[2] {
+		case "esp":
+			u.Protocol, u.SPI, u.NewSPI = msg.ProtoESP, binary.BigEndian.AppendUint32(nil, uint32(old)), binary.BigEndian.AppendUint32(nil, uint32(nw))
+		case "ike":
+			u.Protocol, u.SPI, u.NewSPI = msg.ProtoIKE, binary.BigEndian.AppendUint64(nil, old), binary.BigEndian.AppendUint64(nil, nw)
+		default:
+			return "", fmt.Errorf("protocol %q is neither esp nor ike", args[2])
+		}
+		return "", wait(func(done func(error)) error {
+			return m.Move(spi, netip.AddrPort{}, netip.AddrPort{}, []msg.UpdateSPI{u}, done)
+		})
 	case "move":
 		if err := need(3); err != nil {
 			return "", err

@@ -413,3 +413,41 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropStrongSwanResponderMOBIKE: the paper's section 3.2.4 case,
+// where the original responder (an access router) starts the MOBIKE
+// exchange after its own address changed, and adds UPDATE_SPI, which
+// strongSwan does not implement: it must ignore it, and iked must notice
+// that nothing changed.
+func TestInteropStrongSwanResponderMOBIKE(t *testing.T) {
+	needInterop(t)
+	l := newLab(t)
+	c := startCharon(t, l, "aes128-sha256-x25519", "aes128-sha256")
+	k := startIked(t, l, "aes128-sha256-x25519", "aes128-sha256")
+	if out, err := c.swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
+		t.Fatalf("swanctl --initiate: %v\n%s", err, out)
+	}
+	_, ik := waitBoth(t, c, k, "IKE_SA_INIT + IKE_AUTH", established)
+	spi := ikSPIRe.FindStringSubmatch(ik)[2]
+	sh(t, "ip", "-n", l.ik, "addr", "add", ikAddr2+"/64", "dev", l.ikDev, "nodad")
+	_, moveErr := k.ctl("move", spi, ikAddr2, "-")
+	sw, ik := waitBoth(t, c, k, "responder-initiated MOBIKE", func(sw, ik string) bool { return established(sw, ik) })
+	t.Logf("responder-initiated UPDATE_SA_ADDRESSES: iked: %v\nswanctl:\n%siked:\n%s", moveErr, sw, ik)
+	// Measured: charon 5.9.8 accepts it and moves (then, with libipsec,
+	// rekeys the child).
+	if moveErr != nil || !strings.Contains(sw, ikAddr2+"[") {
+		t.Fatalf("charon did not follow the responder's UPDATE_SA_ADDRESSES (%v):\n%s", moveErr, sw)
+	}
+	child := ikChildRe.FindStringSubmatch(ik)
+	_, err := k.ctl("update-spi", spi, "esp", child[1], "0c0ffee0")
+	if err == nil || !strings.Contains(err.Error(), "did not acknowledge UPDATE_SPI") {
+		t.Fatalf("update-spi towards strongSwan: %v", err)
+	}
+	sw, ik = waitBoth(t, c, k, "after UPDATE_SPI", established)
+	if !strings.Contains(ik, child[1]) || strings.Contains(ik, "0c0ffee0") {
+		t.Fatalf("iked changed its SPI although the peer ignored UPDATE_SPI:\n%s", ik)
+	}
+	if _, err := k.ctl("liveness", spi); err != nil {
+		t.Fatalf("liveness: %v", err)
+	}
+}
