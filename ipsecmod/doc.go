@@ -109,7 +109,10 @@
 // collisions; build the rewritten policies and give them a priority value
 // one below the nAR's discard policies that cover them (lower wins on
 // Linux and FreeBSD; among equals the older policy wins, which is the
-// discard). Policies are not installed.
+// discard). Policies are not installed. When the nCoA is neither known
+// nor predicted, PreInstall still reads the SAD (collisions on what is
+// known: the SPI, and the nAR as destination of the MN's outbound SAs)
+// and the nAR's discard policies, so that activation reads neither.
 //
 // Activate (nAR, CTAR verified; data: nCoA): SAs: nothing when installed
 // for this nCoA, else installed now; policies: SADB_X_SPDADD each (from

@@ -72,17 +72,25 @@ type Stats struct {
 }
 
 type entry struct {
-	mn      netip.Addr
-	ctx     *Context // decoded context; keys wiped after activation
-	have    [numKinds]bool
-	active  [numKinds]bool
-	target  netip.Addr           // MN address the SAs/policies are built for
-	sas     []*pfkey.SAEntry     // SAs installed (keys wiped)
-	pols    []*pfkey.PolicyEntry // rewritten policies (installed once active)
-	polFor  netip.Addr           // nCoA the policies were built for
-	colls   []Collision
-	created time.Time
-	timer   *time.Timer
+	mn     netip.Addr
+	ctx    *Context // decoded context; keys wiped after activation
+	have   [numKinds]bool
+	active [numKinds]bool
+	target netip.Addr           // MN address the SAs/policies are built for
+	sas    []*pfkey.SAEntry     // SAs installed (keys wiped)
+	pols   []*pfkey.PolicyEntry // rewritten policies (installed once active)
+	polFor netip.Addr           // nCoA the policies were built for
+	colls  []Collision
+	// Read ahead when the nCoA was not known at pre-install, so that
+	// activation needs no SAD or SPD dump: the SAs found colliding on
+	// what was already known (SPI; SPI and the nAR as destination), and
+	// the nAR's discard policies.
+	prechecked bool
+	preColl    map[int]Collision
+	discards   []*pfkey.PolicyEntry
+	haveDisc   bool
+	created    time.Time
+	timer      *time.Timer
 }
 
 // New returns a module; cfg.Kernel is required.
@@ -362,15 +370,19 @@ func (m *Module) preInstall(ctx context.Context, k Kind, mn, ncoa netip.Addr, da
 	switch k {
 	case KindSA:
 		if e.target.IsValid() {
-			if err := m.installSAs(ctx, e, e.target); err != nil {
+			if err := m.installSAs(ctx, e, e.target, true); err != nil {
 				return err
 			}
+		} else if err := m.precheck(ctx, e); err != nil {
+			return err
 		}
 	case KindSP:
 		if e.target.IsValid() {
 			if err := m.buildPolicies(ctx, e, e.target); err != nil {
 				return err
 			}
+		} else if err := m.readDiscards(ctx, e); err != nil {
+			return err
 		}
 	}
 	m.cfg.Log.Info("ipsecmod: pre-installed", "mn", mn, "kind", k.String(), "ncoa", e.target,
@@ -378,14 +390,83 @@ func (m *Module) preInstall(ctx context.Context, k Kind, mn, ncoa netip.Addr, da
 	return nil
 }
 
+// precheck reads the nAR's SAD while the nCoA is unknown and notes the
+// SAs that collide on what is known already: under RuleSPI every SA, under
+// RuleSPIDst those towards this router (the MN's outbound SAs, whose
+// destination becomes the nAR), under RuleSPIDstSrc none (the nCoA is in
+// every triplet). Activation then installs without reading the SAD; a
+// collision that appears in between is still caught by the kernel's
+// EEXIST under its own rule.
+func (m *Module) precheck(ctx context.Context, e *entry) error {
+	e.prechecked, e.preColl = false, nil
+	if len(e.ctx.SAs) == 0 {
+		e.prechecked = true
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
+	defer cancel()
+	have, err := m.cfg.Kernel.SAs(cctx, pfkey.SATypeUnspec)
+	if err != nil {
+		return fmt.Errorf("ipsecmod: MN %v: read the SAD for collisions: %w", e.mn, err)
+	}
+	defer func() {
+		for _, h := range have {
+			h.Wipe()
+		}
+	}()
+	rw := m.rewriter(e.ctx.Header, netip.Addr{})
+	d := m.dialect()
+	e.preColl = map[int]Collision{}
+	for i, s := range e.ctx.SAs {
+		ne, err := installEntry(s, d, rw)
+		if err != nil {
+			return fmt.Errorf("ipsecmod: MN %v: %w", e.mn, err)
+		}
+		ne.Wipe()
+		known := m.cfg.Rule == RuleSPI || m.cfg.Rule == RuleSPIDst && !sameAddr(ne.Dst, e.mn)
+		if !known {
+			continue
+		}
+		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
+			e.preColl[i] = Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule}
+		}
+	}
+	e.prechecked = true
+	return nil
+}
+
+// readDiscards keeps the nAR's discard policies for the priority of the
+// MN's policies at activation.
+func (m *Module) readDiscards(ctx context.Context, e *entry) error {
+	if m.cfg.PolicyPriority != 0 || len(e.ctx.Policies) == 0 {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
+	defer cancel()
+	have, err := m.cfg.Kernel.Policies(cctx)
+	if err != nil {
+		return fmt.Errorf("ipsecmod: MN %v: read the SPD: %w", e.mn, err)
+	}
+	e.discards = nil
+	for _, p := range have {
+		if p.Type == pfkey.PolicyDiscard {
+			e.discards = append(e.discards, p)
+		}
+	}
+	e.haveDisc = true
+	return nil
+}
+
 // installSAs installs the entry's SAs for the MN at ncoa (removing any
-// installed for another address first), skipping those that collide.
-func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr) error {
+// installed for another address first), skipping those that collide:
+// against a fresh read of the SAD when dump is set, else against the
+// pre-check.
+func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr, dump bool) error {
 	m.removeSAs(ctx, e)
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
 	var have []*pfkey.SAEntry
-	if len(e.ctx.SAs) > 0 {
+	if dump && len(e.ctx.SAs) > 0 {
 		var err error
 		have, err = m.cfg.Kernel.SAs(cctx, pfkey.SATypeUnspec)
 		if err != nil {
@@ -400,10 +481,16 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr) erro
 	rw := m.rewriter(e.ctx.Header, ncoa)
 	d := m.dialect()
 	e.colls = nil
-	for _, s := range e.ctx.SAs {
+	for i, s := range e.ctx.SAs {
 		ne, err := installEntry(s, d, rw)
 		if err != nil {
 			return fmt.Errorf("ipsecmod: MN %v: %w", e.mn, err)
+		}
+		if c, ok := e.preColl[i]; ok && !dump {
+			c.SA = ne.String()
+			m.collision(e, c)
+			ne.Wipe()
+			continue
 		}
 		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
 			m.collision(e, Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule})
@@ -472,11 +559,15 @@ func (m *Module) buildPolicies(ctx context.Context, e *entry, ncoa netip.Addr) e
 			p.Priority = m.cfg.PolicyPriority
 		}
 	} else if len(pols) > 0 {
-		cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
-		have, err := m.cfg.Kernel.Policies(cctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("ipsecmod: MN %v: read the SPD: %w", e.mn, err)
+		have := e.discards
+		if !e.haveDisc {
+			cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
+			var err error
+			have, err = m.cfg.Kernel.Policies(cctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ipsecmod: MN %v: read the SPD: %w", e.mn, err)
+			}
 		}
 		for _, p := range pols {
 			beatDiscard(p, have)
@@ -552,7 +643,8 @@ func (m *Module) activate(ctx context.Context, k Kind, mn, ncoa netip.Addr) erro
 	switch k {
 	case KindSA:
 		if len(e.sas) == 0 && len(e.colls) == 0 || e.target != ncoa {
-			err = m.installSAs(ctx, e, ncoa)
+			// Fresh read of the SAD only when nothing was checked ahead.
+			err = m.installSAs(ctx, e, ncoa, !e.prechecked || len(e.sas) > 0)
 		}
 		if err == nil && len(e.colls) > 0 {
 			m.fallback(ctx, e, ncoa)

@@ -182,6 +182,10 @@ func TestHandoverPredictiveNoPrediction(t *testing.T) {
 	if len(st.Entries) != 1 || len(st.Entries[0].Kinds) != 3 {
 		t.Fatalf("%+v", st)
 	}
+	dumps := nk.count("SAs") + nk.count("Policies")
+	if dumps != 2 {
+		t.Fatalf("pre-install read the SAD and SPD %d times: %v", dumps, nk.calls)
+	}
 	// CTAR: activation with the nCoA.
 	for k := KindSA; k <= KindIKEv1; k++ {
 		if err := m.Activate(bg, k, mnOld, mnNew); err != nil {
@@ -190,6 +194,9 @@ func TestHandoverPredictiveNoPrediction(t *testing.T) {
 	}
 	if !hasSA(nk, 0x1000, mnNew, nar) || !hasSA(nk, 0x2000, nar, mnNew) || len(nk.sas) != 2 {
 		t.Fatalf("SAs %v", nk.sas)
+	}
+	if n := nk.count("SAs") + nk.count("Policies"); n != dumps {
+		t.Fatalf("activation read the SAD or SPD: %v", nk.calls)
 	}
 	for _, s := range nk.sas {
 		if !bytes.Equal(s.Keys.Auth, rep(0x11, 20)) && !bytes.Equal(s.Keys.Auth, rep(0x21, 20)) {
@@ -563,5 +570,29 @@ func TestFPTs(t *testing.T) {
 	f.IKEv2 = 1
 	if err := f.Validate(); err == nil {
 		t.Fatal("FPT 1 accepted")
+	}
+}
+
+func TestPrecheckCollision(t *testing.T) {
+	pm, _, _ := parWithRacoon()
+	data := captureAll(t, pm)
+	nk := narKernel()
+	nk.sas = append(nk.sas, tunnelSA(0x1000, other, nar, 1))
+	m := newModule(t, nk, nar, nil)
+	if err := m.PreInstall(bg, KindSA, mnOld, netip.Addr{}, data[KindSA]); err != nil {
+		t.Fatal(err)
+	}
+	// Another MN's SA appears between pre-install and activation with the
+	// MN's outbound SPI: the kernel's EEXIST catches it.
+	nk.sas = append(nk.sas, tunnelSA(0x2000, other, mnNew, 1))
+	err := m.Activate(bg, KindSA, mnOld, mnNew)
+	if !errors.Is(err, ErrCollision) || nk.count("SAs") != 1 {
+		t.Fatal(err, nk.calls)
+	}
+	if st := m.Status(); st.Stats.Collisions != 2 {
+		t.Fatalf("%+v", st.Stats)
+	}
+	if hasSA(nk, 0x1000, mnNew, nar) || hasSA(nk, 0x2000, nar, mnNew) {
+		t.Fatal(nk.sas)
 	}
 }
