@@ -54,9 +54,16 @@ func TestLabRacoonPair(t *testing.T) {
 	// (and the paper's ARs): the ACQUIRE comes from a tunnel policy with
 	// subnet selectors, the IDs are subnets
 	t.Run("tunnel", func(t *testing.T) { labPair(t, "main", 0, true) })
+	// the responder has no policy at all: generate_policy installs them
+	// from the initiator's IDs
+	t.Run("generate_policy", func(t *testing.T) { labPairOpts(t, "main", 0, false, true) })
 }
 
 func labPair(t *testing.T, mode string, life int, tunnel bool) {
+	labPairOpts(t, mode, life, tunnel, false)
+}
+
+func labPairOpts(t *testing.T, mode string, life int, tunnel, genPolicy bool) {
 	inner := map[bool]string{true: "2001:db8:1::1", false: "2001:db8:2::1"} // A, B
 	innerNet := map[bool]string{true: "2001:db8:1::/64", false: "2001:db8:2::/64"}
 	ip := "/sbin/ip"
@@ -96,6 +103,7 @@ timer { counter 5; interval 3 sec; }
 remote %[3]s {
 	exchange_mode %[4]s;
 	my_identifier address;
+	%[6]s
 	proposal { encryption_algorithm 3des; hash_algorithm sha1; authentication_method pre_shared_key; dh_group modp1024; }
 }
 sainfo anonymous {
@@ -105,7 +113,7 @@ sainfo anonymous {
 	authentication_algorithm hmac_sha1;
 	compression_algorithm deflate;
 }
-`, dir, me, peer, mode, map[bool]int{true: 3600, false: life}[life == 0])
+`, dir, me, peer, mode, map[bool]int{true: 3600, false: life}[life == 0], map[bool]string{true: "generate_policy on; passive on;", false: ""}[genPolicy && ns == nsB])
 		os.WriteFile(filepath.Join(dir, "racoon.conf"), []byte(cf), 0644)
 		script := fmt.Sprintf("flush;\nspdflush;\nspdadd %[1]s %[2]s any -P out ipsec esp/transport//require;\nspdadd %[2]s %[1]s any -P in ipsec esp/transport//require;\n", me, peer)
 		if tunnel {
@@ -114,6 +122,9 @@ sainfo anonymous {
 			labRun(t, ip, "-n", ns, "route", "add", innerNet[!isA], "via", peer)
 			script = fmt.Sprintf("flush;\nspdflush;\nspdadd %[1]s %[2]s any -P out ipsec esp/tunnel/%[3]s-%[4]s/require;\nspdadd %[2]s %[1]s any -P in ipsec esp/tunnel/%[4]s-%[3]s/require;\n",
 				innerNet[isA], innerNet[!isA], me, peer)
+		}
+		if genPolicy && ns == nsB {
+			script = "flush;\nspdflush;\n"
 		}
 		c := exec.Command(ip, "netns", "exec", ns, setkey, "-c")
 		c.Stdin = strings.NewReader(script)
@@ -205,6 +216,12 @@ sainfo anonymous {
 	}
 	t.Logf("%s mode: ACQUIRE -> 4 SAs in the kernels in %v; ping: %s", mode, installed.Round(time.Millisecond), strings.TrimSpace(string(pingOut)))
 	summarize(t, mode+" mode + quick mode", frames)
+	if genPolicy {
+		out := labRun(t, ip, "netns", "exec", nsB, setkey, "-DP")
+		if strings.Count(out, "esp/transport//require") != 2 {
+			t.Errorf("generate_policy: the responder's SPD:\n%s", out)
+		}
+	}
 	want := map[string]int{"main": 11, "aggressive": 8}[mode]
 	if life != 0 {
 		labRekey(t, sides[nsA].cl, sides[nsB].cl, a, life)
