@@ -196,21 +196,12 @@ secrets { ike-psk { id-a = %[2]s
 	return c
 }
 
-var racoonBin string
-
-func buildRacoon(t *testing.T) string {
-	if racoonBin != "" {
-		return racoonBin
-	}
-	dir, err := os.MkdirTemp("", "ikectx-racoon")
-	if err != nil {
-		t.Fatal(err)
-	}
+// buildRacoon builds cmd/racoon into dir.
+func buildRacoon(t *testing.T, dir string) string {
 	bin := filepath.Join(dir, "racoon")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/ikectx/ikectx/cmd/racoon").CombinedOutput(); err != nil {
 		t.Fatalf("build racoon: %v\n%s", err, out)
 	}
-	racoonBin = bin
 	return bin
 }
 
@@ -219,8 +210,7 @@ type ikectx struct {
 	logf string
 }
 
-func startIkectx(t *testing.T, ns string, f ifamily, mode, enc, hash, dh, p2enc, p2auth, pfs string) *ikectx {
-	bin := buildRacoon(t)
+func startIkectx(t *testing.T, bin, ns string, f ifamily, mode, enc, hash, dh, p2enc, p2auth, pfs string) *ikectx {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "psk.txt"), []byte(f.sw+" a-long-test-psk\n"), 0600)
 	pfsLine := ""
@@ -283,6 +273,7 @@ sainfo anonymous {
 
 func TestInteropStrongSwan(t *testing.T) {
 	needInterop(t)
+	bin := buildRacoon(t, t.TempDir())
 	type entry struct {
 		name                string
 		f                   ifamily
@@ -308,7 +299,7 @@ func TestInteropStrongSwan(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			swNS, ikNS := testbedNS(t, e.f)
 			c := startCharon(t, swNS, e.f, e.aggressive, e.swIKE, e.swESP)
-			ik := startIkectx(t, ikNS, e.f, mode, e.enc, e.hash, e.dh, e.p2enc, e.p2auth, e.pfs)
+			ik := startIkectx(t, bin, ikNS, e.f, mode, e.enc, e.hash, e.dh, e.p2enc, e.p2auth, e.pfs)
 			ctx := context.Background()
 			stopCapture := capture(t, ikNS, "vik"+strconv.Itoa(os.Getpid()%100000))
 			start := time.Now()
