@@ -228,6 +228,7 @@ func (m *Manager) Tick() {
 		p.sent = now
 		m.Send(p.raw, p.from, p.to)
 	}
+	m.lifetimes(now)
 	for k, sa := range m.halfOpen {
 		if sa.State != StateConnecting || now.Sub(sa.Created) > 30*time.Second {
 			delete(m.halfOpen, k)
@@ -255,6 +256,44 @@ func (m *Manager) lookup(ours, spii, spir uint64) *IKESA {
 		}
 	}
 	return m.sas[ours]
+}
+
+// lifetimes rekeys SAs at nine tenths of their lifetime (the original
+// initiator only, so that both ends do not rekey at once; the responder
+// rekeys at the full lifetime if the initiator has not) and deletes
+// children that outlive theirs by half again.
+func (m *Manager) lifetimes(now time.Time) {
+	for _, sa := range m.sas {
+		if sa.State != StateEstablished || sa.rekeyedBy != nil {
+			continue
+		}
+		soft := func(d time.Duration) time.Duration {
+			if sa.Initiator {
+				return d * 9 / 10
+			}
+			return d
+		}
+		for _, c := range sa.Children {
+			if c.Lifetime <= 0 || c.Rekeyed {
+				continue
+			}
+			age := now.Sub(c.Created)
+			if age >= c.Lifetime*3/2 {
+				sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{c}})
+				c.Rekeyed = true
+				continue
+			}
+			if !c.rekeying && age >= soft(c.Lifetime) {
+				c.rekeying = true
+				sa.queue = append(sa.queue, &childTask{old: c})
+			}
+		}
+		if l := sa.Conf.IKELifetime; l > 0 && !sa.rekeying && now.Sub(sa.Created) >= soft(l) {
+			sa.rekeying = true
+			sa.queue = append(sa.queue, &ikeRekeyTask{})
+		}
+		m.kick(sa)
+	}
 }
 
 // kill removes an IKE SA and its children.

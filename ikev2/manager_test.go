@@ -525,3 +525,32 @@ func TestAlgorithm1FallbackWhenUpdateSPIIgnored(t *testing.T) {
 		t.Fatalf("MN %+v\nnAR %+v", a, b)
 	}
 }
+
+func TestLifetimeRekeys(t *testing.T) {
+	n, mn, ar, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	now := time.Unix(5000, 0)
+	clock := func() time.Time { return now }
+	mn.Now, ar.Now = clock, clock
+	mn.Conns[0].ChildLifetime, ar.Conns[0].ChildLifetime = time.Hour, time.Hour
+	mn.Conns[0].IKELifetime, ar.Conns[0].IKELifetime = 4*time.Hour, 4*time.Hour
+	establish(t, n, mn)
+	x, _ := checkPair(t, mn, ar, 1)
+	now = now.Add(55 * time.Minute)
+	mn.Tick()
+	ar.Tick()
+	n.pump(t)
+	x2, _ := checkPair(t, mn, ar, 1)
+	if x2.Children[0].SPIIn == x.Children[0].SPIIn {
+		t.Fatal("child not rekeyed at 9/10 of its lifetime")
+	}
+	for i := 0; i < 34; i++ { // to 3h45m, in steps of 5 minutes
+		now = now.Add(5 * time.Minute)
+		mn.Tick()
+		ar.Tick()
+		n.pump(t)
+	}
+	x3, _ := checkPair(t, mn, ar, 1)
+	if x3.SPIi == x.SPIi {
+		t.Fatal("IKE SA not rekeyed")
+	}
+}

@@ -232,7 +232,7 @@ func (m *Manager) respondIKERekey(sa *IKESA, in *msg.Message, p *msg.SA, ni, nr 
 	}
 	m.emit(Event{Kind: "ike-rekeyed", SA: nsa})
 	chosen.SPI = binary.BigEndian.AppendUint64(nil, spi)
-	return []msg.Payload{&msg.SA{Proposals: []msg.Proposal{chosen}}, &msg.Nonce{Data: nr}, &msg.KE{Group: g, Data: dh.Public()}}, nil, nil
+	return []msg.Payload{&msg.SA{Proposals: []msg.Proposal{chosen}}, &msg.Nonce{Data: nr}, &msg.KE{Group: g, Data: dh.Public()}}, func() { m.kick(nsa) }, nil
 }
 
 func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote netip.AddrPort) ([]msg.Payload, func(), error) {

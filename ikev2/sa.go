@@ -47,6 +47,7 @@ type ChildSA struct {
 	// Rekeyed is set when a newer child replaced this one and it only
 	// waits for deletion.
 	Rekeyed bool
+	rekeying bool
 }
 
 // Wipe zeroes the child's keys.
@@ -95,6 +96,7 @@ type IKESA struct {
 	pending    *outstanding
 	queue      []task
 	rekeyedBy  *IKESA // set on an IKE SA replaced by a rekey
+	rekeying   bool
 	key        uint64 // the Manager's map key (our SPI, or a stand-in while an imported SPI collides)
 	onDone     []func(error)
 }

@@ -441,6 +441,7 @@ func (t *ikeRekeyTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 	}
 	m.emit(Event{Kind: "ike-rekeyed", SA: nsa})
 	sa.queue = append(sa.queue, &deleteIKETask{done: t.done})
+	m.kick(nsa)
 	return nil
 }
 
@@ -473,6 +474,10 @@ func (m *Manager) rekeyedSA(old *IKESA, p msg.Proposal, weInit bool, ourSPI, pee
 	}
 	n.Children = old.Children
 	old.Children = nil
+	// Exchanges still queued on the old SA (child rekeys, deletes) run
+	// on the new one, which now holds the children.
+	n.queue = old.queue
+	old.queue = nil
 	old.rekeyedBy = n
 	old.State = StateDeleting
 	m.register(n, n.LocalSPI())
