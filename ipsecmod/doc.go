@@ -35,8 +35,14 @@
 // (16 bits), address (16 octets, IPv4 in the first 4).
 //
 // Header (56 octets): 0 type 1 | 1 version | 2 length 56 | 4 number of
-// records that follow (16) | 6 reserved (16) | 8 capture time, Unix
-// seconds (64) | 16 the MN's previous CoA | 36 the pAR's tunnel endpoint.
+// records that follow (16) | 6 the capturing system's dialect (0 unknown,
+// 1 Linux, 2 FreeBSD) | 7 reserved | 8 capture time, Unix seconds (64) |
+// 16 the MN's previous CoA | 36 the pAR's tunnel endpoint. Between
+// systems of different dialects the nAR adapts the policy directions:
+// Linux checks forwarded packets against forward policies, FreeBSD
+// against inbound ones, so a FreeBSD pAR's inbound IPsec policies get a
+// forward twin on a Linux nAR and a Linux pAR's forward policies are
+// dropped on a FreeBSD nAR. SA algorithm numbers are translated by name.
 //
 // SA (112 octets + options + keys):
 //

@@ -178,7 +178,7 @@ func (m *Module) capture(ctx context.Context, k Kind, mn netip.Addr) (*Context, 
 		return nil, fmt.Errorf("ipsecmod: capture: no MN address: %w", ErrInvalid)
 	}
 	now := m.cfg.Now()
-	c := &Context{Header: Header{MN: mn, AR: m.cfg.Address, Captured: now.Truncate(time.Second)}}
+	c := &Context{Header: Header{MN: mn, AR: m.cfg.Address, Captured: now.Truncate(time.Second), Dialect: m.dialect()}}
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
 	switch k {
@@ -554,6 +554,7 @@ func (m *Module) buildPolicies(ctx context.Context, e *entry, ncoa netip.Addr) e
 	for _, p := range e.ctx.Policies {
 		pols = append(pols, rewritePolicy(p, rw))
 	}
+	pols = adaptDirections(pols, e.ctx.Dialect, m.dialect())
 	if m.cfg.PolicyPriority != 0 {
 		for _, p := range pols {
 			p.Priority = m.cfg.PolicyPriority
@@ -966,4 +967,45 @@ func (m *Module) entryStatus(e *entry) EntryStatus {
 		es.Collisions = append(es.Collisions, c.String())
 	}
 	return es
+}
+
+// adaptDirections fits the policies of a system of dialect from to one of
+// dialect to: Linux checks forwarded packets against forward policies,
+// FreeBSD against inbound ones (it has no forward direction). From FreeBSD
+// to Linux each inbound IPsec policy gets a forward twin; from Linux to
+// FreeBSD forward policies are dropped.
+func adaptDirections(pols []*pfkey.PolicyEntry, from, to *pfkey.Dialect) []*pfkey.PolicyEntry {
+	if from == nil || to == nil || from == to {
+		return pols
+	}
+	var out []*pfkey.PolicyEntry
+	switch {
+	case to == pfkey.FreeBSD:
+		for _, p := range pols {
+			if p.Dir != pfkey.DirForward {
+				out = append(out, p)
+			}
+		}
+	case to == pfkey.Linux:
+		out = pols
+		for _, p := range pols {
+			if p.Dir != pfkey.DirInbound || p.Type != pfkey.PolicyIPsec {
+				continue
+			}
+			f := p.Clone()
+			f.Dir = pfkey.DirForward
+			dup := false
+			for _, q := range pols {
+				if sameSelector(q, f) {
+					dup = true
+				}
+			}
+			if !dup {
+				out = append(out, f)
+			}
+		}
+	default:
+		return pols
+	}
+	return out
 }

@@ -596,3 +596,44 @@ func TestPrecheckCollision(t *testing.T) {
 		t.Fatal(nk.sas)
 	}
 }
+
+func TestAdaptDirections(t *testing.T) {
+	pm, pk, _ := parWithRacoon()
+	pk.d = pfkey.FreeBSD // a FreeBSD pAR: in and out, no fwd
+	pk.pols = pk.pols[:2]
+	data := captureAll(t, pm)
+	nk := narKernel()
+	m := newModule(t, nk, nar, nil)
+	if err := m.PreInstall(bg, KindSP, mnOld, mnNew, data[KindSP]); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Activate(bg, KindSP, mnOld, mnNew); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []pfkey.Direction
+	for _, p := range nk.pols {
+		if p.Type == pfkey.PolicyIPsec {
+			dirs = append(dirs, p.Dir)
+		}
+	}
+	if fmt.Sprint(dirs) != fmt.Sprint([]pfkey.Direction{pfkey.DirInbound, pfkey.DirOutbound, pfkey.DirForward}) {
+		t.Fatalf("Linux nAR from a FreeBSD pAR: %v", dirs)
+	}
+	// And the other way: a Linux pAR's fwd policy is dropped on FreeBSD.
+	pm2, _, _ := parWithRacoon()
+	data = captureAll(t, pm2)
+	fk := narKernel()
+	fk.d = pfkey.FreeBSD
+	m2 := newModule(t, fk, nar, nil)
+	if err := m2.PreInstall(bg, KindSP, mnOld, mnNew, data[KindSP]); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Activate(bg, KindSP, mnOld, mnNew); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range fk.pols {
+		if p.Dir == pfkey.DirForward && p.Type == pfkey.PolicyIPsec {
+			t.Fatalf("forward policy on FreeBSD: %v", p)
+		}
+	}
+}

@@ -67,12 +67,20 @@ type Header struct {
 	AR       netip.Addr // the pAR's tunnel endpoint towards the MN
 	Captured time.Time  // capture time on the pAR (seconds)
 	Count    int        // number of records after the header
+	// Dialect is the capturing system's PF_KEY dialect (nil: unknown):
+	// Linux has forward policies, FreeBSD checks forwarded packets
+	// against inbound ones.
+	Dialect *pfkey.Dialect
 }
 
 func appendHeader(b []byte, h Header) []byte {
 	b = append(b, RecHeader, RecordVersion, 0, headerLen)
 	b = binary.BigEndian.AppendUint16(b, uint16(h.Count))
-	b = append(b, 0, 0)
+	var dc uint8
+	if h.Dialect != nil {
+		dc = dialectCode(h.Dialect)
+	}
+	b = append(b, dc, 0)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.Captured.Unix()))
 	b = wire.AppendAddr(b, netip.AddrPortFrom(h.MN, 0))
 	b = wire.AppendAddr(b, netip.AddrPortFrom(h.AR, 0))
@@ -84,7 +92,14 @@ func parseHeader(b []byte) (Header, error) {
 	r.Take("record header", recHdrLen)
 	var h Header
 	h.Count = int(r.U16("count"))
-	r.Zero("reserved", 2)
+	if dc := r.U8("dialect"); dc != 0 {
+		if d, ok := dialectOf(dc); ok {
+			h.Dialect = d
+		} else {
+			r.Fail("dialect", fmt.Errorf("unknown dialect %d", dc))
+		}
+	}
+	r.Zero("reserved", 1)
 	h.Captured = time.Unix(int64(r.U64("capture time")), 0)
 	h.MN = r.Addr("MN address").Addr()
 	h.AR = r.Addr("AR address").Addr()
