@@ -46,7 +46,7 @@ type ChildSA struct {
 	Lifetime                         time.Duration
 	// Rekeyed is set when a newer child replaced this one and it only
 	// waits for deletion.
-	Rekeyed bool
+	Rekeyed  bool
 	rekeying bool
 }
 
