@@ -397,6 +397,8 @@ func TestDecodeErrors(t *testing.T) {
 			return err
 		}, "among"},
 		{"context padding", func() error { _, _, err := Unmarshal(append(append(hdr, rep(0, 8)...), pol...)); return err }, "zero octets"},
+		{"header dialect", func() error { _, _, err := Unmarshal(append(mut(hdr, 6, 9), pol...)); return err }, "unknown dialect 9"},
+		{"header reserved", func() error { _, _, err := Unmarshal(append(mut(hdr, 7, 1), pol...)); return err }, "reserved"},
 		{"context bad type", func() error { _, _, err := Unmarshal(append(hdr, 9, 1, 0, 4)); return err }, "unknown type 9"},
 	}
 	for _, c := range cases {
@@ -404,6 +406,9 @@ func TestDecodeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want %q", c.name, err, c.want)
 		}
+	}
+	if c, _, err := Unmarshal(append(mut(hdr, 6, 2), pol...)); err != nil || c.Dialect != pfkey.FreeBSD {
+		t.Fatal("header dialect 2", err)
 	}
 	// Up to 7 zero octets between records are CDB padding.
 	if _, _, err := Unmarshal(append(append(bytes.Clone(hdr), rep(0, 7)...), pol...)); err != nil {
