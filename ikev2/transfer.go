@@ -155,8 +155,8 @@ type RepairOptions struct {
 	Timer         time.Duration
 	// Collisions returns this end's inbound ESP SPIs of the SA that
 	// collide on this node (under the SAD lookup rule in force) and
-	// whether its IKE SPI does. Nil: the IKE SPI collides when another SA
-	// holds it, an ESP SPI never.
+	// whether its IKE SPI does (in addition to the IKE SPI being held by
+	// another SA here, which is always checked). Nil: no ESP SPI collides.
 	Collisions func(SAState) (esp []uint32, ike bool)
 	// Fallback, when set, is called instead of the default complete
 	// renegotiation (delete the SA, initiate a new one to the peer).
@@ -211,10 +211,12 @@ func (m *Manager) RepairSPIs(spi uint64, opt RepairOptions, done func(RepairResu
 }
 
 func (r *repair) collisions(sa *IKESA) ([]uint32, bool) {
+	ike := sa.key != sa.LocalSPI() && r.m.sas[sa.LocalSPI()] != nil
 	if r.opt.Collisions != nil {
-		return r.opt.Collisions(r.m.state(sa, false))
+		esp, i := r.opt.Collisions(r.m.state(sa, false))
+		return esp, ike || i
 	}
-	return nil, sa.key != sa.LocalSPI() && r.m.sas[sa.LocalSPI()] != nil
+	return nil, ike
 }
 
 // round runs with the Manager's lock held.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,9 @@ import (
 //	delete SPI                   delete an IKE SA
 //	move SPI LOCAL REMOTE        MOBIKE UPDATE_SA_ADDRESSES ("-" keeps one)
 //	update-spi SPI esp|ike OLD NEW  change one of this end's SPIs (UPDATE_SPI)
+//	export SPI                   the IKE SA with keys, one JSON line (context transfer)
+//	import LOCAL REMOTE JSON     install an exported SA at new addresses
+//	repair SPI LOCAL REMOTE MAX TIMER [ESP-SPI...]  Algorithm 1 (UPDATE_SA_ADDRESSES + UPDATE_SPI)
 //
 // SPIs are the hexadecimal numbers status shows.
 
@@ -72,6 +76,16 @@ func (d *Daemon) serveControl(ctx context.Context, ln net.Listener) {
 			io.WriteString(c, out)
 		}()
 	}
+}
+
+func optAddrPort(s string) (netip.AddrPort, error) {
+	if s == "-" {
+		return netip.AddrPort{}, nil
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	return netip.AddrPort{}, fmt.Errorf("bad address:port %q", s)
 }
 
 func parseSPI(s string) (uint64, error) {
@@ -176,6 +190,105 @@ func (d *Daemon) Command(args []string) (string, error) {
 		return "", wait(func(done func(error)) error {
 			return m.Move(spi, netip.AddrPort{}, netip.AddrPort{}, []msg.UpdateSPI{u}, done)
 		})
+	case "export":
+		// export KEY: the IKE SA with its keys, as one JSON line.
+		if err := need(1); err != nil {
+			return "", err
+		}
+		spi, err := parseSPI(args[1])
+		if err != nil {
+			return "", err
+		}
+		st, err := m.Export(spi)
+		if err != nil {
+			return "", err
+		}
+		defer st.Wipe()
+		b, err := json.Marshal(st)
+		if err != nil {
+			return "", err
+		}
+		return string(b) + "\n", nil
+	case "import":
+		// import LOCAL REMOTE JSON: an exported SA, at new addresses ("-"
+		// keeps one); prints the SA's key and "collision" if its IKE SPI
+		// is taken here.
+		if len(args) < 4 {
+			return "", errors.New("import takes LOCAL REMOTE JSON")
+		}
+		var st ikev2.SAState
+		if err := json.Unmarshal([]byte(strings.Join(args[3:], " ")), &st); err != nil {
+			return "", fmt.Errorf("import: %w", err)
+		}
+		defer st.Wipe()
+		l, err1 := optAddrPort(args[1])
+		r, err2 := optAddrPort(args[2])
+		if err1 != nil || err2 != nil {
+			return "", errors.Join(err1, err2)
+		}
+		key, err := m.Import(st, l, r)
+		if errors.Is(err, ikev2.ErrSPICollision) {
+			return fmt.Sprintf("%016x collision\n", key), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%016x\n", key), nil
+	case "repair":
+		// repair KEY LOCAL REMOTE MAX_ROUND_TRIPS TIMER [SPI...]: the
+		// paper's Algorithm 1; SPIs are this end's colliding inbound ESP
+		// SPIs (the IKE SPI is checked here).
+		if len(args) < 6 {
+			return "", errors.New("repair takes KEY LOCAL REMOTE MAX_ROUND_TRIPS TIMER [SPI...]")
+		}
+		spi, err := parseSPI(args[1])
+		if err != nil {
+			return "", err
+		}
+		l, err1 := optAddrPort(args[2])
+		r, err2 := optAddrPort(args[3])
+		if err1 != nil || err2 != nil {
+			return "", errors.Join(err1, err2)
+		}
+		maxRT, err := strconv.Atoi(args[4])
+		if err != nil {
+			return "", fmt.Errorf("bad MAX_ROUND_TRIPS %q", args[4])
+		}
+		timer, err := time.ParseDuration(args[5])
+		if err != nil {
+			return "", fmt.Errorf("bad TIMER %q", args[5])
+		}
+		var bad []uint32
+		for _, s := range args[6:] {
+			v, err := parseSPI(s)
+			if err != nil {
+				return "", err
+			}
+			bad = append(bad, uint32(v))
+		}
+		opt := ikev2.RepairOptions{Local: l, Remote: r, MaxRoundTrips: maxRT, Timer: timer,
+			Collisions: func(st ikev2.SAState) ([]uint32, bool) {
+				var out []uint32
+				for _, c := range st.Children {
+					for _, b := range bad {
+						if c.SPIIn == b {
+							out = append(out, b)
+						}
+					}
+				}
+				return out, false
+			}}
+		ch := make(chan ikev2.RepairResult, 1)
+		if err := m.RepairSPIs(spi, opt, func(r ikev2.RepairResult) { ch <- r }); err != nil {
+			return "", err
+		}
+		select {
+		case res := <-ch:
+			out := fmt.Sprintf("round-trips %d updated %d fallback %v\n", res.RoundTrips, res.Updated, res.Fallback)
+			return out, res.Err
+		case <-time.After(timer + 30*time.Second):
+			return "", errors.New("timed out")
+		}
 	case "move":
 		if err := need(3); err != nil {
 			return "", err

@@ -96,13 +96,19 @@ func startNode(t *testing.T, listen []string, port int, name, remote, lid, rid, 
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{d: d, cancel: cancel, done: make(chan error, 1), sock: sock}
 	go func() { n.done <- d.Run(ctx) }()
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(sock); err == nil {
+	// The socket file exists between bind and listen: poll with a command.
+	for i := 0; i < 500; i++ {
+		if _, err := Control(sock, "status"); err == nil {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Cleanup(func() { cancel(); <-n.done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-n.done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	})
 	return n
 }
 
@@ -153,5 +159,50 @@ func TestTwoDaemonsNoKernel(t *testing.T) {
 	st3, _ := Control(mn.sock, "status")
 	if strings.Contains(st3, spis[1]) || !strings.Contains(st3, "ESTABLISHED") {
 		t.Fatalf("after IKE rekey:\n%s", st3)
+	}
+}
+
+// TestContextTransferThroughControl moves an IKE SA from a pAR daemon to an
+// nAR daemon through the control socket (export, import) and runs
+// Algorithm 1 from the nAR: UPDATE_SA_ADDRESSES towards the MN with an
+// UPDATE_SPI for a colliding inbound SPI, in one round trip.
+func TestContextTransferThroughControl(t *testing.T) {
+	port := 20000 + (os.Getpid()+7919)%20000
+	mn := startNode(t, []string{"127.0.0.1"}, port, "home", "127.0.0.2", "mn@example", "ar@example", "10.1.0.0/16", "10.2.0.0/16")
+	par := startNode(t, []string{"127.0.0.2"}, port, "mn", "127.0.0.1", "ar@example", "mn@example", "10.2.0.0/16", "10.1.0.0/16")
+	nar := startNode(t, []string{"127.0.0.4"}, port, "mn", "127.0.0.1", "ar@example", "mn@example", "10.2.0.0/16", "10.1.0.0/16")
+	if _, err := Control(mn.sock, "initiate", "home"); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := Control(par.sock, "status")
+	spis := spiRe.FindStringSubmatch(sp)
+	child := childRe.FindStringSubmatch(sp)
+	js, err := Control(par.sock, "export", spis[2])
+	if err != nil || !strings.HasPrefix(js, "{") {
+		t.Fatalf("export: %v %q", err, js)
+	}
+	key, err := Control(nar.sock, "import", fmt.Sprintf("127.0.0.4:%d", port), "-", strings.TrimSpace(js))
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	out, err := Control(nar.sock, "repair", strings.Fields(key)[0], fmt.Sprintf("127.0.0.4:%d", port), fmt.Sprintf("127.0.0.1:%d", port), "3", "5s", child[1])
+	if err != nil || out != "round-trips 1 updated 1 fallback false\n" {
+		t.Fatalf("repair: %v %q", err, out)
+	}
+	sm, _ := Control(mn.sock, "status")
+	sn, _ := Control(nar.sock, "status")
+	t.Logf("MN:\n%snAR:\n%s", sm, sn)
+	if !strings.Contains(sm, fmt.Sprintf("remote 127.0.0.4:%d", port)) || strings.Contains(sn, "in 0x"+child[1]) {
+		t.Fatal("not moved or SPI not changed")
+	}
+	mc, nc := childRe.FindStringSubmatch(sm), childRe.FindStringSubmatch(sn)
+	if mc[2] != nc[1] || mc[1] != nc[2] {
+		t.Fatalf("child SPIs do not match: MN %v nAR %v", mc, nc)
+	}
+	if _, err := Control(mn.sock, "liveness", spis[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Control(nar.sock, "rekey-child", nc[1]); err != nil {
+		t.Fatal(err)
 	}
 }
