@@ -5,7 +5,7 @@
 # is missing.
 set -eu
 
-PKGS="qemu-system-x86 busybox-static xz-utils kmod iproute2 tshark libpcap-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins"
+PKGS="qemu-system-x86 busybox-static xz-utils kmod iproute2 tshark libpcap-dev strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins vagrant shellcheck"
 
 missing=""
 for p in $PKGS; do
