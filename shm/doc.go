@@ -109,7 +109,8 @@
 //		seg.Release(e.Slot)
 //	}
 //
-// A request can be withdrawn with Release while it is still REQUEST.
+// Release wipes both copies of the slot (contexts carry key material) before
+// freeing it. A request can be withdrawn with Release while it is still REQUEST.
 // The context module:
 //
 //	seg, err := shm.Open("/ikectx", shm.RoleContext, nil)

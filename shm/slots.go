@@ -281,8 +281,19 @@ func (s *Segment) Release(id SlotID) error {
 	if c.state != StateDone && c.state != StateRequest {
 		return fmt.Errorf("shm %s: release slot %d: %w: %s, want DONE or REQUEST", s.name, id, ErrState, c.state)
 	}
-	if !p.CompareAndSwap(w, c.next(StateFree, false).word()) {
+	// Claim the slot (WRITING, owned by this process) while both copies are
+	// wiped: contexts carry key material, which must not outlive its use in
+	// a shared segment. A crash while wiping leaves a WRITING slot of a dead
+	// CXTP module, which recovery frees as for any interrupted write.
+	claimed := c.next(StateWriting, false)
+	if !p.CompareAndSwap(w, claimed.word()) {
 		return fmt.Errorf("shm %s: release slot %d: %w: changed while releasing", s.name, id, ErrState)
+	}
+	u32at(s.mem, s.geo.slotOff(int(id))+sOwner).Store(s.pid)
+	clear(s.record(id, 0))
+	clear(s.record(id, 1))
+	if !p.CompareAndSwap(claimed.word(), claimed.next(StateFree, false).word()) {
+		return fmt.Errorf("shm %s: release slot %d: %w: taken from this process while wiping (recovered as dead?)", s.name, id, ErrState)
 	}
 	return nil
 }
