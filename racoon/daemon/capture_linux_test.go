@@ -17,6 +17,7 @@ import (
 )
 
 type frame struct {
+	dup   bool // a byte-identical copy of an earlier message (retransmission)
 	at    time.Time
 	size  int // Ethernet frame bytes
 	ike   int // ISAKMP bytes
@@ -51,6 +52,7 @@ func capture(t *testing.T, ns, dev string) (stop func() []frame) {
 	}
 	var mu sync.Mutex
 	var frames []frame
+	seen := map[string]bool{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -76,8 +78,11 @@ func capture(t *testing.T, ns, dev string) (stop func() []frame) {
 			if n := p.NetworkLayer(); n != nil {
 				src = n.NetworkFlow().Src().String()
 			}
+			key := string(pl)
 			mu.Lock()
-			frames = append(frames, frame{at: ci.Timestamp, size: ci.Length, ike: len(pl), etype: hd.ExchangeType, src: src})
+			dup := seen[key]
+			seen[key] = true
+			frames = append(frames, frame{dup: dup, at: ci.Timestamp, size: ci.Length, ike: len(pl), etype: hd.ExchangeType, src: src})
 			mu.Unlock()
 		}
 	}()
@@ -90,17 +95,26 @@ func capture(t *testing.T, ns, dev string) (stop func() []frame) {
 	}
 }
 
-// summarize logs the frames and returns their count and frame bytes.
+// summarize logs the frames and returns the number of distinct messages
+// (retransmissions, byte-identical copies, are listed but not counted) and
+// their frame bytes.
 func summarize(t *testing.T, what string, frames []frame) (int, int) {
-	total, ikeBytes := 0, 0
+	n, total, ikeBytes, dups := 0, 0, 0, 0
 	for i, f := range frames {
-		total += f.size
-		ikeBytes += f.ike
-		t.Logf("  #%d +%v %s %s frame %d ISAKMP %d", i+1, f.at.Sub(frames[0].at).Round(time.Microsecond), f.src, f.etype, f.size, f.ike)
+		mark := ""
+		if f.dup {
+			dups++
+			mark = " (retransmission)"
+		} else {
+			n++
+			total += f.size
+			ikeBytes += f.ike
+		}
+		t.Logf("  #%d +%v %s %s frame %d ISAKMP %d%s", i+1, f.at.Sub(frames[0].at).Round(time.Microsecond), f.src, f.etype, f.size, f.ike, mark)
 	}
 	if len(frames) > 0 {
-		t.Logf("%s: %d messages, %d frame bytes (%d ISAKMP bytes), first to last %v",
-			what, len(frames), total, ikeBytes, frames[len(frames)-1].at.Sub(frames[0].at).Round(time.Microsecond))
+		t.Logf("%s: %d messages, %d frame bytes (%d ISAKMP bytes), %d retransmissions, first to last %v",
+			what, n, total, ikeBytes, dups, frames[len(frames)-1].at.Sub(frames[0].at).Round(time.Microsecond))
 	}
-	return len(frames), total
+	return n, total
 }
