@@ -91,7 +91,11 @@ func (k *pfkeyKernel) entries(sa *ikev2.IKESA, c *ikev2.ChildSA) (in, out *pfkey
 		s := &pfkey.SAEntry{Type: pfkey.SATypeESP, SPI: spi, Src: src, Dst: dst, Mode: mode, ReqID: c.ReqID, Replay: 32,
 			Auth: a, Enc: e, Keys: pfkey.Keys{Enc: append([]byte(nil), ek...), Auth: append([]byte(nil), ak...)}}
 		if c.Lifetime > 0 {
-			s.Hard = &pfkey.Lifetime{AddTime: uint64(c.Lifetime / time.Second)}
+			// Linux af_key refuses (EINVAL) a hard lifetime without a soft
+			// one. iked's own timers rekey at 9/10 and delete at 3/2 of
+			// the lifetime: the kernel's hard limit is the latter.
+			s.Hard = &pfkey.Lifetime{AddTime: uint64(c.Lifetime * 3 / 2 / time.Second)}
+			s.Soft = &pfkey.Lifetime{AddTime: uint64(c.Lifetime / time.Second)}
 		}
 		if sa.NAT() {
 			s.NATT = &pfkey.NATT{Type: 2, SPort: sa.Local.Port(), DPort: sa.Remote.Port()}

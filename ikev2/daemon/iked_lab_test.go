@@ -1,0 +1,148 @@
+//go:build lab && linux
+
+package daemon
+
+// Runs inside the kernel lab (Debian's kernel under qemu, real PF_KEY and
+// ESP): two network namespaces joined by veth, iked with PF_KEY on each
+// side; the initiator's IKE_SA_INIT + IKE_AUTH installs the child SAs and
+// tunnel policies through PF_KEY (GETSPI, UPDATE, ADD, X_SPDADD), a ping
+// between the inner networks crosses ESP, a child rekey and a MOBIKE move
+// keep it working.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func labRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func labIked(t *testing.T, ns, name, local, remote, lid, rid, lts, rts string) string {
+	bin := "/usr/local/bin/iked"
+	if _, err := os.Stat(bin); err != nil {
+		t.Skip("iked is not in the lab's /usr/local/bin")
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "iked.sock")
+	conf := fmt.Sprintf(`[global]
+socket = %q
+retransmit_base = "1s"
+
+[[pad]]
+id = %q
+psk = "a-long-test-psk"
+
+[[pad]]
+id = %q
+psk = "a-long-test-psk"
+
+[[connection]]
+name = %q
+local_addr = %q
+remote_addr = %q
+local_id = %q
+remote_id = %q
+ike_proposals = ["aes128-sha256-ecp256"]
+esp_proposals = ["aes128-sha256"]
+local_ts = [%q]
+remote_ts = [%q]
+`, sock, lid, rid, name, local, remote, lid, rid, lts, rts)
+	path := filepath.Join(dir, "iked.toml")
+	os.WriteFile(path, []byte(conf), 0o644)
+	cmd := exec.Command("/sbin/ip", "netns", "exec", ns, bin, "-c", path, "-v")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("iked %s:\n%s", name, out.String())
+		}
+	})
+	for i := 0; i < 1000; i++ {
+		if _, err := Control(sock, "status"); err == nil {
+			return sock
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("iked %s did not start:\n%s", name, out.String())
+	return ""
+}
+
+func TestLabIkedPFKEY(t *testing.T) {
+	a, b := "ikv2a", "ikv2b"
+	for _, ns := range []string{a, b} {
+		labRun(t, "/sbin/ip", "netns", "add", ns)
+		ns := ns
+		t.Cleanup(func() { exec.Command("/sbin/ip", "netns", "del", ns).Run() })
+		labRun(t, "/sbin/ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	labRun(t, "/sbin/ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
+	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
+		{a, "va", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
+		{b, "vb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
+	} {
+		labRun(t, "/sbin/ip", "-n", x.ns, "link", "set", x.dev, "up")
+		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
+		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
+		labRun(t, "/sbin/ip", "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
+	}
+	sa := labIked(t, a, "home", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64")
+	_ = labIked(t, b, "mn", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64")
+	if _, err := Control(sa, "initiate", "home"); err != nil {
+		t.Fatalf("initiate: %v", err)
+	}
+	ping := func(what string) {
+		t.Helper()
+		out, err := exec.Command("/sbin/ip", "netns", "exec", a, "ping", "-6", "-c", "2", "-W", "3", "-I", "fd00:a::1", "fd00:b::1").CombinedOutput()
+		if err != nil {
+			st, _ := Control(sa, "status")
+			x, _ := exec.Command("/sbin/ip", "-n", a, "xfrm", "state").CombinedOutput()
+			p, _ := exec.Command("/sbin/ip", "-n", a, "xfrm", "policy").CombinedOutput()
+			t.Fatalf("%s: ping: %v\n%s\nstatus:\n%s\nxfrm state:\n%s\nxfrm policy:\n%s", what, err, out, st, x, p)
+		}
+	}
+	ping("after IKE_AUTH")
+	x := labRun(t, "/sbin/ip", "-n", b, "-s", "xfrm", "state")
+	if !strings.Contains(x, "proto esp") {
+		t.Fatalf("no ESP SA on the responder:\n%s", x)
+	}
+	st, _ := Control(sa, "status")
+	c := childRe.FindStringSubmatch(st)
+	if _, err := Control(sa, "rekey-child", c[1]); err != nil {
+		t.Fatalf("rekey-child: %v", err)
+	}
+	ping("after a child rekey")
+	x = labRun(t, "/sbin/ip", "-n", a, "xfrm", "state")
+	if strings.Contains(x, c[1]) || strings.Count(x, "proto esp") != 2 {
+		t.Fatalf("old SAs left after the rekey:\n%s", x)
+	}
+	// MOBIKE: the initiator moves to a new address.
+	labRun(t, "/sbin/ip", "-n", a, "addr", "add", "fd00:5::11/64", "dev", "va", "nodad")
+	labRun(t, "/sbin/ip", "-n", b, "route", "replace", "fd00:a::/64", "via", "fd00:5::11", "dev", "vb")
+	spi := spiRe.FindStringSubmatch(st)[1]
+	if _, err := Control(sa, "move", spi, "fd00:5::11", "-"); err != nil {
+		t.Fatalf("move: %v", err)
+	}
+	ping("after MOBIKE")
+	x = labRun(t, "/sbin/ip", "-n", b, "xfrm", "state")
+	if !strings.Contains(x, "fd00:5::11") {
+		t.Fatalf("responder's SAs not moved:\n%s", x)
+	}
+}
