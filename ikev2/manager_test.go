@@ -554,3 +554,26 @@ func TestLifetimeRekeys(t *testing.T) {
 		t.Fatal("IKE SA not rekeyed")
 	}
 }
+
+// FuzzResponder feeds arbitrary datagrams to a responder: no panic, and
+// nothing but well-formed answers.
+func FuzzResponder(f *testing.F) {
+	n, mn, _, _ := pair(&testing.T{}, "aes128-sha256-x25519", "aes128-sha256")
+	mn.Initiate("home", netip.AddrPortFrom(addrMN, 500), netip.AddrPortFrom(addrAR, 500), nil)
+	for _, p := range n.q {
+		f.Add(p.b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out [][]byte
+		_, _, ar, _ := pair(&testing.T{}, "aes128-sha256-x25519", "aes128-sha256")
+		ar.CookieThreshold = 0
+		ar.Send = func(b []byte, _, _ netip.AddrPort) { out = append(out, append([]byte(nil), b...)) }
+		ar.Handle(b, netip.AddrPortFrom(addrAR, 500), netip.AddrPortFrom(addrMN, 500))
+		ar.Tick()
+		for _, o := range out {
+			if _, err := msg.Parse(o); err != nil {
+				t.Fatalf("answer does not parse: %v", err)
+			}
+		}
+	})
+}
