@@ -41,7 +41,7 @@ type Global struct {
 	UpdateSPIType   int      `toml:"update_spi_type"`
 	RetransmitBase  string   `toml:"retransmit_base"`  // "1s"
 	RetransmitTries int      `toml:"retransmit_tries"` // 5
-	CookieThreshold int      `toml:"cookie_threshold"` // 0: never
+	CookieThreshold int      `toml:"cookie_threshold"` // half-open SAs before COOKIEs; 0: never; default 100
 }
 
 // PADFile is one [[pad]] entry.
@@ -101,6 +101,11 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// DefaultCookieThreshold is the number of half-open IKE SAs from which
+// iked answers IKE_SA_INIT with a COOKIE when the configuration says
+// nothing.
+const DefaultCookieThreshold = 100
 
 // DefaultSocket is the control socket's default path.
 const DefaultSocket = "/var/run/iked.sock"
@@ -214,6 +219,9 @@ func ParseConfig(name string, src []byte) (*Config, error) {
 		return nil, gerr("cookie_threshold", errors.New("negative"))
 	}
 	c.CookieThreshold = g.CookieThreshold
+	if !md.IsDefined("global", "cookie_threshold") {
+		c.CookieThreshold = DefaultCookieThreshold
+	}
 	for i, p := range f.PAD {
 		perr := func(key string, err error) error {
 			return &ConfigError{File: name, Line: keyLine(src, "pad", i, key), Key: fmt.Sprintf("pad[%d].%s", i, key), Err: err}

@@ -46,7 +46,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Conns) != 1 || len(c.PAD) != 2 || c.Conns[0].UpdateSPI != 40960 || !c.Conns[0].MOBIKE {
+	if len(c.Conns) != 1 || len(c.PAD) != 2 || c.Conns[0].UpdateSPI != 40960 || !c.Conns[0].MOBIKE || c.CookieThreshold != DefaultCookieThreshold {
 		t.Fatalf("%+v", c)
 	}
 	for _, bad := range []struct{ edit, want string }{
