@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +33,7 @@ type table1Flags struct {
 	delay     string
 	loss      string
 	check     bool
+	from      string
 }
 
 func parseTable1Flags(args []string) (table1Flags, error) {
@@ -47,6 +49,7 @@ func parseTable1Flags(args []string) (table1Flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", 40*time.Minute, "bound on the whole run")
 	fs.IntVar(&f.mem, "mem", 512, "guest memory in MB")
 	fs.BoolVar(&f.verbose, "v", false, "show the boot log, build steps and the guest's diagnostics")
+	fs.StringVar(&f.from, "from", "", "no run: rebuild the outputs from an earlier --out directory (runs.json, not_run.json, pcap/)")
 	fs.BoolVar(&f.host, "host", false, "run the stations on this host's kernel (needs PF_KEY and ESP) instead of the lab VM")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), table1Usage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +125,13 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 }
 
 func table1(ctx context.Context, f table1Flags) (int, error) {
+	if f.from != "" {
+		out, err := loadTable1(f.from)
+		if err != nil {
+			return 1, err
+		}
+		return writeTable1(f, out)
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	s, err := newSession(ctx, f.labFlags)
@@ -230,6 +240,9 @@ func writeTable1(f table1Flags, out scenario.Output) (int, error) {
 	if err := write(filepath.Join(f.outDir, "runs.json"), func(w io.Writer) error { return jsonIndent(w, out.Runs) }); err != nil {
 		return 1, err
 	}
+	if err := write(filepath.Join(f.outDir, "not_run.json"), func(w io.Writer) error { return jsonIndent(w, out.NotRun) }); err != nil {
+		return 1, err
+	}
 	if err := write(filepath.Join(f.outDir, "figure4.png"), func(w io.Writer) error { return report.Figure4(w, out.Runs) }); err != nil {
 		return 1, err
 	}
@@ -290,4 +303,30 @@ func checkTable1(out scenario.Output) []string {
 		p = append(p, "no scenario ran")
 	}
 	return p
+}
+
+// loadTable1 reads an earlier output directory back.
+func loadTable1(dir string) (scenario.Output, error) {
+	out := scenario.Output{NotRun: map[string]string{}, Pcaps: map[string][]byte{}}
+	b, err := os.ReadFile(filepath.Join(dir, "runs.json"))
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out.Runs); err != nil {
+		return out, fmt.Errorf("%s/runs.json: %w", dir, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "not_run.json")); err == nil {
+		if err := json.Unmarshal(b, &out.NotRun); err != nil {
+			return out, fmt.Errorf("%s/not_run.json: %w", dir, err)
+		}
+	}
+	for _, r := range out.Runs {
+		if r.Pcap == "" {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "pcap", r.Pcap)); err == nil {
+			out.Pcaps[r.Pcap] = b
+		}
+	}
+	return out, nil
 }

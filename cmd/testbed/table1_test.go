@@ -58,3 +58,24 @@ func TestWriteTable1AndCheck(t *testing.T) {
 		t.Errorf("check: %q", p)
 	}
 }
+
+func TestTable1From(t *testing.T) {
+	dir := t.TempDir()
+	out := scenario.Output{NotRun: map[string]string{report.Reactive: "why"}, Pcaps: map[string][]byte{}}
+	out.Runs = []report.Run{{Scenario: report.Main, Index: 1, DelayMS: 300, Restored: 6e6,
+		Records: []traffic.Record{{Seq: 1, Recv: 1e6}}, Frames: []report.Frame{{Kind: report.KindIKE, Len: 150}}}}
+	if code, err := writeTable1(table1Flags{outDir: dir, scenarios: "all"}, out); code != 0 || err != nil {
+		t.Fatal(code, err)
+	}
+	back, err := loadTable1(dir)
+	if err != nil || len(back.Runs) != 1 || back.NotRun[report.Reactive] != "why" || back.Runs[0].Frames[0].Len != 150 {
+		t.Fatalf("%+v %v", back, err)
+	}
+	dir2 := t.TempDir()
+	if code, err := table1(t.Context(), table1Flags{outDir: dir2, from: dir, scenarios: "all"}); code != 0 || err != nil {
+		t.Fatal(code, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir2, "figure4.png")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,6 +25,20 @@ var colors = map[string]color.RGBA{
 // attachment to the nAR (t = 0, dashed). The gap after t = 0 is the
 // security set-up delay; its width is the table's delay.
 func Figure4(w io.Writer, runs []Run) error {
+	// one time axis for every panel: 1.5 s before the attachment to 1.5 s
+	// after the slowest restoration, so the gaps compare at a glance
+	xmax := 1.5
+	for _, sc := range Scenarios {
+		for _, r := range runs {
+			if r.Scenario == sc && r.Error == "" && len(r.Records) > 0 {
+				if r.Restored > 0 {
+					xmax = max(xmax, float64(r.Restored-r.Attach)/1e9+1.5)
+				}
+				break
+			}
+		}
+	}
+	const xmin = -1.5
 	var panels []*plot.Plot
 	for _, sc := range Scenarios {
 		var run *Run
@@ -43,16 +57,23 @@ func Figure4(w io.Writer, runs []Run) error {
 		p.Y.Label.Text = "UDP sequence number"
 		pts := make(plotter.XYs, 0, len(run.Records))
 		minY, maxY := 0.0, 0.0
-		for i, r := range run.Records {
-			y := float64(r.Seq)
-			pts = append(pts, plotter.XY{X: float64(r.Recv-run.Attach) / 1e9, Y: y})
-			if i == 0 || y < minY {
+		for _, r := range run.Records {
+			x, y := float64(r.Recv-run.Attach)/1e9, float64(r.Seq)
+			if x < xmin || x > xmax {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+			if len(pts) == 1 || y < minY {
 				minY = y
 			}
-			if i == 0 || y > maxY {
+			if len(pts) == 1 || y > maxY {
 				maxY = y
 			}
 		}
+		if len(pts) == 0 {
+			continue
+		}
+		p.X.Min, p.X.Max = xmin, xmax
 		sc, err := plotter.NewScatter(pts)
 		if err != nil {
 			return err

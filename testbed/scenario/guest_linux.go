@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +25,7 @@ import (
 	cxtpdaemon "github.com/ikectx/ikectx/cxtp/daemon"
 	"github.com/ikectx/ikectx/ipsecmod"
 	ipsecdaemon "github.com/ikectx/ikectx/ipsecmod/daemon"
+	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
 	"github.com/ikectx/ikectx/testbed/report"
 	"github.com/ikectx/ikectx/testbed/topo"
@@ -98,6 +101,12 @@ func progress(r report.Run, runs int) string {
 	s := fmt.Sprintf("%s run %d/%d: set-up delay %.1f ms, %d UDP lost, %d messages %d bytes", r.Scenario, r.Index, runs, r.DelayMS, r.Lost, m, b)
 	if a > 0 {
 		s += fmt.Sprintf(" [%d ack, %d bytes]", a, ab)
+	}
+	if r.FloorMS > 0 {
+		s += fmt.Sprintf(", floor %.1f ms, MN SAD/SPD rewrite %.1f ms", r.FloorMS, r.MNRewriteMS)
+	}
+	if r.LinkChangeMS > 0 {
+		s += fmt.Sprintf(" (link change %.0f ms, %d lost)", r.LinkChangeMS, r.LostLink)
 	}
 	return s
 }
@@ -238,6 +247,55 @@ func counter(ctl, name string) int {
 		}
 	}
 	return 0
+}
+
+// pingRTT is the average of three ICMPv6 echoes from ns to dst, in ms.
+func (s *station) pingRTT(ns string, dst netip.Addr) (float64, error) {
+	out, err := exec.Command(topo.IP, "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", dst.String()).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("ping %v: %v: %s", dst, err, bytes.TrimSpace(out))
+	}
+	// busybox: "round-trip min/avg/max = 0.101/0.160/0.230 ms";
+	// iputils: "rtt min/avg/max/mdev = 0.101/0.160/0.230/0.050 ms"
+	m := regexp.MustCompile(`= [0-9.]+/([0-9.]+)/`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("ping %v: no round-trip line: %s", dst, out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// policyAddTime adds the three policies an activation installs (out, in,
+// fwd; for an MN address that no traffic uses) through PF_KEY in the
+// current namespace, times the adds and removes them.
+func policyAddTime(ctx context.Context, plan topo.Plan) (time.Duration, error) {
+	k, err := pfkey.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer k.Close()
+	mn := netip.MustParseAddr("2001:db8:2::f100")
+	req := func(src, dst netip.Addr) []pfkey.IPSecRequest {
+		return []pfkey.IPSecRequest{{Proto: pfkey.ProtoESP, Mode: pfkey.ModeTunnel, Level: pfkey.LevelRequire,
+			Src: netip.AddrPortFrom(src, 0), Dst: netip.AddrPortFrom(dst, 0)}}
+	}
+	ha := netip.PrefixFrom(plan.HA, 128)
+	m := netip.PrefixFrom(mn, 128)
+	ps := []*pfkey.PolicyEntry{
+		{Src: ha, Dst: m, Proto: pfkey.ProtoAny, Dir: pfkey.DirOutbound, Type: pfkey.PolicyIPsec, Requests: req(plan.NAR, mn)},
+		{Src: m, Dst: ha, Proto: pfkey.ProtoAny, Dir: pfkey.DirInbound, Type: pfkey.PolicyIPsec, Requests: req(mn, plan.NAR)},
+		{Src: m, Dst: ha, Proto: pfkey.ProtoAny, Dir: pfkey.DirForward, Type: pfkey.PolicyIPsec, Requests: req(mn, plan.NAR)},
+	}
+	t0 := time.Now()
+	for _, p := range ps {
+		if err := k.SPDAdd(ctx, p); err != nil {
+			return 0, fmt.Errorf("SPDADD %v: %w", p, err)
+		}
+	}
+	d := time.Since(t0)
+	for _, p := range ps {
+		k.SPDDelete(ctx, p)
+	}
+	return d, nil
 }
 
 // batch runs ip commands of one namespace in one `ip -n NS -batch -`:
@@ -488,9 +546,12 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		// context transfer: the MN's SAD/SPD move to the nCoA and the nAR
 		// (the paper's automatic update), then the CTAR activates the
 		// context on the nAR
-		if _, err := inNetns(topo.NSMN, func() (ipsecmod.MNResult, error) {
+		t0 := time.Now()
+		_, err := inNetns(topo.NSMN, func() (ipsecmod.MNResult, error) {
 			return ipsecdaemon.MNRewrite(ctx, ipsecmod.MNMove{OldCoA: plan.PCoA, NewCoA: plan.NCoA, OldAR: plan.PAR, NewAR: plan.NAR})
-		}); err != nil {
+		})
+		r.MNRewriteMS = float64(time.Since(t0).Microseconds()) / 1000
+		if err != nil {
 			capt.stop()
 			return fail("MN rewrite: %v", err)
 		}
@@ -520,6 +581,18 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	}
 	r.Restored = restored
 	r.DelayMS = float64(restored-r.Attach) / 1e6
+	if ct {
+		// the floor of a context activation, measured in the same run:
+		// one MN-nAR round trip plus the PF_KEY calls that switch a
+		// pre-installed context on (the MN's three policies on the nAR)
+		rtt, err1 := s.pingRTT(topo.NSMN, plan.NAR)
+		act, err2 := inNetns(topo.NSNAR, func() (time.Duration, error) { return policyAddTime(ctx, plan) })
+		if err1 == nil && err2 == nil {
+			r.FloorMS = rtt + float64(act.Microseconds())/1000
+		} else {
+			fmt.Fprintf(cfg.Log, "%s run %d: floor not measured: %v %v\n", sc, index, err1, err2)
+		}
+	}
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
 	pcap = capt.stop()
 	s.stop(sender)
