@@ -74,6 +74,10 @@ type Run struct {
 	// MNRewriteMS (context transfer) is the MN's own SAD/SPD move to the
 	// nCoA and the nAR, before its CTAR leaves.
 	MNRewriteMS float64 `json:"mn_rewrite_ms,omitempty"`
+	// NARPhase1s (context transfer) counts the ISAKMP SAs the nAR's racoon
+	// holds after the activation: imported from the pAR's, as it negotiated
+	// none.
+	NARPhase1s int `json:"nar_phase1s,omitempty"`
 	// Frames are the security set-up frames captured on the MN's
 	// nAR-side interface from the attachment on.
 	Frames  []Frame          `json:"frames"`

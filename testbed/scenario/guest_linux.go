@@ -103,7 +103,7 @@ func progress(r report.Run, runs int) string {
 		s += fmt.Sprintf(" [%d ack, %d bytes]", a, ab)
 	}
 	if r.FloorMS > 0 {
-		s += fmt.Sprintf(", floor %.1f ms, MN SAD/SPD rewrite %.1f ms", r.FloorMS, r.MNRewriteMS)
+		s += fmt.Sprintf(", floor %.1f ms, MN SAD/SPD rewrite %.1f ms, phase 1s on the nAR's racoon %d", r.FloorMS, r.MNRewriteMS, r.NARPhase1s)
 	}
 	if r.LinkChangeMS > 0 {
 		s += fmt.Sprintf(" (link change %.0f ms, %d lost)", r.LinkChangeMS, r.LostLink)
@@ -594,6 +594,13 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		}
 	}
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
+	if ct {
+		// the phase-1 state moved with the context: the nAR's racoon, which
+		// negotiated nothing itself, now holds the MN's ISAKMP SA
+		if p1, err := clients[2].Phase1s(ctx); err == nil {
+			r.NARPhase1s = len(p1)
+		}
+	}
 	pcap = capt.stop()
 	s.stop(sender)
 	time.Sleep(100 * time.Millisecond)
