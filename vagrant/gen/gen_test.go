@@ -30,6 +30,9 @@ func TestStripFwd(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	for _, f := range Files("") {
+		if f.Station == "nar" && f.Name == "ipsec-cxtpd.toml" && !strings.Contains(f.Text, `sad_lookup = "spi" `) {
+			t.Errorf("nAR ipsec-cxtpd.toml without FreeBSD's SPI-only collision rule:\n%s", f.Text)
+		}
 		if strings.Contains(f.Text, "fwd") {
 			t.Errorf("%s/%s keeps a fwd policy", f.Station, f.Name)
 		}

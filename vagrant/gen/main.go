@@ -55,6 +55,16 @@ func StripFwd(s string) string {
 	return strings.Join(append(out, stmt...), "")
 }
 
+// FreeBSDLookup sets the nAR's collision rule to FreeBSD's: key_add refuses
+// an SPI that exists anywhere in the SAD (key_getsavbyspi hashes the SPI
+// alone), although inbound lookups match SPI, destination and protocol
+// (key_allocsa). Checking collisions by SPI alone finds them before the
+// kernel's EEXIST does.
+func FreeBSDLookup(s string) string {
+	return strings.Replace(s, `sad_lookup = "spi-dst"`,
+		`sad_lookup = "spi"   # FreeBSD: SADB_ADD refuses an SPI already used by any SA (key_add -> key_getsavbyspi)`, 1)
+}
+
 // Files is the whole configuration; root prefixes every absolute path
 // written into the files ("" for the VMs).
 func Files(root string) []File {
@@ -88,7 +98,7 @@ func Files(root string) []File {
 	add("nar", "nar-ct.setkey", StripFwd(p.NARDiscardSetkey())+p.ARARSetkey(p.NARCore, p.PARCore, false), 0o644)
 	racoon("nar", addrs(p.NAR), addrs(p.NCoA))
 	add("nar", "cxtpd.toml", p.CxtpdAR(dir, "/tb-nar", false), 0o644)
-	add("nar", "ipsec-cxtpd.toml", p.IPsecCxtpd(dir, "/tb-nar", dir+"/racoon.sock", false), 0o644)
+	add("nar", "ipsec-cxtpd.toml", FreeBSDLookup(p.IPsecCxtpd(dir, "/tb-nar", dir+"/racoon.sock", false)), 0o644)
 	// every station: the addressing plan for the shell scripts
 	add("all", "net.sh", NetSh(p), 0o644)
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Station < fs[j].Station })
