@@ -34,3 +34,20 @@ func bypassControl(network, _ string, c syscall.RawConn) error {
 	}
 	return nil
 }
+
+// encapControl marks the NAT-T socket for ESP-in-UDP (UDP_ENCAP =
+// UDP_ENCAP_ESPINUDP): the kernel takes the ESP packets and passes the
+// IKE ones, those with the zero non-ESP marker, to the socket.
+func encapControl(network, address string, c syscall.RawConn) error {
+	if err := bypassControl(network, address, c); err != nil {
+		return err
+	}
+	var serr error
+	if err := c.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, udpEncapOpt, 2) }); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("UDP_ENCAP: %w", serr)
+	}
+	return nil
+}

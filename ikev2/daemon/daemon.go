@@ -76,7 +76,7 @@ func New(c *Config, o Options) (*Daemon, error) {
 	}
 	for _, port := range []uint16{c.Port, c.NATTPort} {
 		for _, a := range listen {
-			s, err := openSock(a, port, !o.NoKernel)
+			s, err := openSock(a, port, !o.NoKernel, !o.NoKernel && port == c.NATTPort)
 			if err != nil {
 				if a == netip.IPv4Unspecified() && len(c.Listen) == 0 {
 					continue // a host without IPv4
@@ -91,7 +91,7 @@ func New(c *Config, o Options) (*Daemon, error) {
 	return d, nil
 }
 
-func openSock(a netip.Addr, port uint16, bypass bool) (*udpSock, error) {
+func openSock(a netip.Addr, port uint16, bypass, encap bool) (*udpSock, error) {
 	network := "udp6"
 	if a.Is4() {
 		network = "udp4"
@@ -99,6 +99,9 @@ func openSock(a netip.Addr, port uint16, bypass bool) (*udpSock, error) {
 	lc := net.ListenConfig{}
 	if bypass {
 		lc.Control = bypassControl
+	}
+	if encap {
+		lc.Control = encapControl
 	}
 	pc, err := lc.ListenPacket(context.Background(), network, netip.AddrPortFrom(a, port).String())
 	if err != nil {

@@ -1,0 +1,3 @@
+package daemon
+
+const udpEncapOpt = 1 // UDP_ENCAP (netinet/udp.h)
