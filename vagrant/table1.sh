@@ -83,13 +83,14 @@ run_once() {
 
 collect() {
 	dir=$OUT/$1-$2
-	for st in mn ha; do g "$st" finish || true; done
+	for st in mn par nar ha; do g "$st" finish || true; done
 	fetch mn mn1.pcap "$dir"
 	fetch ha rx.jsonl "$dir"
 	for st in mn par nar; do
 		mkdir -p "$dir/logs/$st"
-		fetch "$st" racoon.log "$dir/logs/$st"
-		fetch "$st" cxtpd.log "$dir/logs/$st"
+		for f in racoon.log cxtpd.log ipsec-cxtpd.out racoon.out cxtpd.out; do
+			fetch "$st" "$f" "$dir/logs/$st"
+		done
 	done
 }
 

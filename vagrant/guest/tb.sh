@@ -119,7 +119,7 @@ move)
 		cxtpd attach -c "$D/cxtpd.toml" "$NAR" "$NCOA" >/dev/null
 		;;
 	*)
-		setkey -f "$D/mn-nar.setkey"
+		setkey -f "$D/mn-nar.setkey" >/dev/null
 		;;
 	esac
 	printf 'leave_ns=%s\nattach_ns=%s\n' "$leave" "$attach" | tee "$D/move.env"
@@ -128,7 +128,7 @@ finish)
 	# stop traffic and capture; leave the files readable for scp
 	stop udpgen-send tcpdump udpgen-sink
 	sleep 0.3
-	for f in mn1.pcap rx.jsonl move.env racoon.log cxtpd.log; do
+	for f in mn1.pcap rx.jsonl move.env racoon.log cxtpd.log ipsec-cxtpd.out racoon.out cxtpd.out; do
 		[ -f "$D/$f" ] && install -m 0644 "$D/$f" "/tmp/ikectx-$f"
 	done
 	true
