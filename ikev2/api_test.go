@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKeysNotPrinted(t *testing.T) {
@@ -21,5 +22,27 @@ func TestKeysNotPrinted(t *testing.T) {
 		if strings.Contains(s, fmt.Sprint(k)) || strings.Contains(s, fmt.Sprintf("%x", k)) || strings.Contains(s, fmt.Sprintf("%#v", k)) {
 			t.Fatalf("key printed: %s", s)
 		}
+	}
+}
+
+func TestQueuedExchangesFailWhenSADies(t *testing.T) {
+	n, mn, _, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	sa := establish(t, n, mn)
+	var errs []error
+	n.drop = func(packet) bool { return true } // the peer is gone
+	mn.Liveness(sa.SPIi, func(err error) { errs = append(errs, err) })
+	mn.RekeyIKE(sa.SPIi, func(err error) { errs = append(errs, err) })
+	now := time.Now()
+	mn.Now = func() time.Time { return now }
+	for i := 0; i < 40; i++ {
+		now = now.Add(5 * time.Second)
+		mn.Tick()
+		n.pump(t)
+	}
+	if len(errs) != 2 || errs[0] == nil || errs[1] == nil {
+		t.Fatalf("%v", errs)
+	}
+	if len(mn.SAs()) != 0 {
+		t.Fatal("SA left")
 	}
 }

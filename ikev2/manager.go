@@ -302,6 +302,20 @@ func (m *Manager) kill(sa *IKESA, err error) {
 		return
 	}
 	sa.State = StateDead
+	// Exchanges that will never run: tell their callers.
+	gone := errors.New("ikev2: IKE SA deleted")
+	if err != nil {
+		gone = fmt.Errorf("ikev2: IKE SA deleted: %w", err)
+	}
+	tasks := sa.queue
+	sa.queue = nil
+	if sa.pending != nil {
+		tasks = append([]task{sa.pending.t}, tasks...)
+		sa.pending = nil
+	}
+	for _, t := range tasks {
+		t.fail(m, sa, gone)
+	}
 	for _, c := range sa.Children {
 		m.Kernel.Delete(sa, c)
 		m.emit(Event{Kind: "child-down", SA: sa, Child: c})
