@@ -139,7 +139,7 @@ esac
 # --- binaries and configuration -------------------------------------------
 BIN="$SRC/bin/freebsd"
 if [ ! -x "$BIN/setkey" ]; then
-	echo "provision.sh: $BIN/setkey missing: run \`make freebsd-bin\` (or vagrant/build.sh) on the host, then \`vagrant rsync && vagrant provision\`" >&2
+	echo "provision.sh: $BIN/setkey missing: run vagrant/build.sh (make freebsd-bin) on the host, then \`vagrant rsync && vagrant provision\`" >&2
 	exit 1
 fi
 for b in "$BIN"/*; do
