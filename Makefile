@@ -5,10 +5,10 @@ LAB = $(GO) run ./cmd/testbed lab
 # tests compiled here; the FreeBSD encodings themselves are unit-tested on Linux (golden bytes).
 FREEBSD_PKGS ?= ./...
 
-.PHONY: test demo bench deps lab-fetch host-test freebsd lab-test fuzz clean
+.PHONY: test demo bench deps lab-fetch host-test freebsd vagrant-check freebsd-bin lab-test fuzz clean
 
-## test: everything: installs what it needs, host suite, FreeBSD cross-build, kernel-lab suite.
-test: deps lab-fetch host-test freebsd lab-test
+## test: everything: installs what it needs, host suite, FreeBSD cross-build and Vagrant checks, kernel-lab suite.
+test: deps lab-fetch host-test freebsd vagrant-check lab-test
 
 ## demo: the main job (for now the kernel lab's PF_KEY demonstration: an ESP tunnel from setkey files).
 demo: deps lab-fetch
@@ -32,6 +32,14 @@ freebsd:
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && for p in $$(GOOS=freebsd $(GO) list $(FREEBSD_PKGS)); do \
 		GOOS=freebsd GOARCH=amd64 $(GO) test -c -o $$d/$$(echo $$p | tr / _).test $$p || exit 1; done
 	@echo "freebsd: build, vet and test-compile clean"
+
+## vagrant-check: the FreeBSD testbed as far as it can be checked here (validate, sh -n, shellcheck, configs).
+vagrant-check:
+	sh vagrant/check.sh
+
+## freebsd-bin: static FreeBSD amd64 binaries for the Vagrant stations (bin/freebsd/).
+freebsd-bin:
+	sh vagrant/build.sh
 
 lab-test:
 	$(LAB) test
