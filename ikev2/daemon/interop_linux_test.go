@@ -57,38 +57,65 @@ func sh(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-const (
-	swAddr  = "fd00:5::1"
-	ikAddr  = "fd00:5::2"
-	swAddr2 = "fd00:5::11"
-	ikAddr2 = "fd00:5::12"
-	swNet   = "fd00:a::/64"
-	ikNet   = "fd00:b::/64"
+// family holds one address plan: outer addresses (and the ones MOBIKE
+// moves to), inner networks, charon's inner source address.
+type family struct {
+	name                             string
+	swAddr, ikAddr, swAddr2, ikAddr2 string
+	swNet, ikNet, swInner            string
+	plen                             string
+}
+
+var (
+	fam6 = family{"ipv6", "fd00:5::1", "fd00:5::2", "fd00:5::11", "fd00:5::12", "fd00:a::/64", "fd00:b::/64", "fd00:a::1/64", "/64"}
+	fam4 = family{"ipv4", "10.57.0.1", "10.57.0.2", "10.57.0.11", "10.57.0.12", "10.58.1.0/24", "10.58.2.0/24", "10.58.1.1/24", "/24"}
 )
 
+// hostPort is how iked's status writes an address with a port.
+func hostPort(a string) string {
+	if strings.Contains(a, ":") {
+		return "[" + a + "]"
+	}
+	return a
+}
+
 type lab struct {
+	family
 	sw, ik       string // namespaces
 	swDev, ikDev string
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t *testing.T, f family) *lab {
 	tag := strconv.Itoa(os.Getpid()%100000) + strconv.Itoa(int(time.Now().UnixNano()%100))
-	l := &lab{sw: "ikv2-sw" + tag, ik: "ikv2-ik" + tag, swDev: "v2s" + tag, ikDev: "v2i" + tag}
+	l := &lab{family: f, sw: "ikv2-sw" + tag, ik: "ikv2-ik" + tag, swDev: "v2s" + tag, ikDev: "v2i" + tag}
 	for _, ns := range []string{l.sw, l.ik} {
 		sh(t, "ip", "netns", "add", ns)
 		ns := ns
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	}
 	sh(t, "ip", "link", "add", l.swDev, "netns", l.sw, "type", "veth", "peer", "name", l.ikDev, "netns", l.ik)
-	for _, x := range []struct{ ns, dev, addr string }{{l.sw, l.swDev, swAddr}, {l.ik, l.ikDev, ikAddr}} {
+	for _, x := range []struct{ ns, dev, addr string }{{l.sw, l.swDev, f.swAddr}, {l.ik, l.ikDev, f.ikAddr}} {
 		sh(t, "ip", "-n", x.ns, "link", "set", "lo", "up")
 		sh(t, "ip", "-n", x.ns, "link", "set", x.dev, "up")
-		sh(t, "ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
+		if !strings.Contains(x.addr, ":") {
+			// Deleting an IPv4 primary address takes its secondaries
+			// with it unless they are promoted (the MOBIKE move).
+			sh(t, "ip", "netns", "exec", x.ns, "sysctl", "-qw", "net.ipv4.conf."+x.dev+".promote_secondaries=1")
+		}
+		l.addAddr(t, x.ns, x.dev, x.addr)
 	}
 	// charon routes the remote subnet through its TUN with a source from
 	// its local subnet: give it one on lo.
-	sh(t, "ip", "-n", l.sw, "addr", "add", "fd00:a::1/64", "dev", "lo")
+	sh(t, "ip", "-n", l.sw, "addr", "add", f.swInner, "dev", "lo")
 	return l
+}
+
+func (l *lab) addAddr(t *testing.T, ns, dev, a string) {
+	args := []string{"-n", ns, "addr", "add", a + l.plen, "dev", dev}
+	if strings.Contains(a, ":") {
+		args = append(args, "nodad")
+	}
+	sh(t, "ip", args...)
 }
 
 type charon struct {
@@ -143,7 +170,7 @@ func startCharon(t *testing.T, l *lab, ike, esp string) *charon {
 secrets { ike-psk { id-a = sw@example
                     id-b = ik@example
                     secret = "a-long-test-psk" } }
-`, ikAddr, ike, esp, swNet, ikNet)
+`, l.ikAddr, ike, esp, l.swNet, l.ikNet)
 	os.WriteFile(filepath.Join(dir, "swanctl.conf"), []byte(sw), 0o644)
 	c.cmd = exec.Command("ip", "netns", "exec", l.sw, "sh", "-c",
 		fmt.Sprintf("mount --bind %s/run /run && STRONGSWAN_CONF=%s/strongswan.conf exec %s", dir, dir, charonBin))
@@ -248,7 +275,7 @@ esp_proposals = [%q]
 local_ts = [%q]
 remote_ts = [%q]
 mobike = true
-`, sock, swAddr, ike, esp, ikNet, swNet)
+`, sock, l.swAddr, ike, esp, l.ikNet, l.swNet)
 	path := filepath.Join(dir, "iked.toml")
 	os.WriteFile(path, []byte(conf), 0o644)
 	if out, err := exec.Command(bin, "-t", "-c", path).CombinedOutput(); err != nil {
@@ -330,18 +357,22 @@ func established(sw, ik string) bool {
 
 func TestInteropStrongSwanIKEv2(t *testing.T) {
 	needInterop(t)
-	suites := []struct{ ike, esp string }{
-		{"aes128-sha256-modp2048", "aes128-sha256"},
-		{"aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
-		{"aes128-sha256-x25519", "aes128-sha256"},
+	suites := []struct {
+		f        family
+		ike, esp string
+	}{
+		{fam6, "aes128-sha256-modp2048", "aes128-sha256"},
+		{fam6, "aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
+		{fam6, "aes128-sha256-x25519", "aes128-sha256"},
+		{fam4, "aes128-sha256-ecp256", "aes128gcm16"},
 	}
 	for _, s := range suites {
 		for _, ikInit := range []bool{true, false} {
 			who := map[bool]string{true: "ikectx-initiates", false: "strongswan-initiates"}[ikInit]
-			t.Run(s.ike+"/"+who, func(t *testing.T) {
+			t.Run(s.f.name+"/"+s.ike+"/"+who, func(t *testing.T) {
 				t0 := time.Now()
 				step := func(what string) { t.Logf("%8v %s", time.Since(t0).Round(time.Millisecond), what) }
-				l := newLab(t)
+				l := newLab(t, s.f)
 				step("namespaces")
 				c := startCharon(t, l, s.ike, s.esp)
 				step("charon up")
@@ -381,19 +412,19 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 				step("rekeyed by charon")
 				// MOBIKE: the original initiator changes its address.
 				if ikInit {
-					sh(t, "ip", "-n", l.ik, "addr", "add", ikAddr2+"/64", "dev", l.ikDev, "nodad")
+					l.addAddr(t, l.ik, l.ikDev, l.ikAddr2)
 					spi := ikSPIRe.FindStringSubmatch(ik)[1]
-					if _, err := k.ctl("move", spi, ikAddr2, "-"); err != nil {
+					if _, err := k.ctl("move", spi, l.ikAddr2, "-"); err != nil {
 						t.Fatalf("move: %v", err)
 					}
 					sw, ik = waitBoth(t, c, k, "MOBIKE move by ikectx", func(sw, ik string) bool {
-						return established(sw, ik) && strings.Contains(sw, ikAddr2+"[") && strings.Contains(ik, "local  ["+ikAddr2+"]")
+						return established(sw, ik) && strings.Contains(sw, l.ikAddr2+"[") && strings.Contains(ik, "local  "+hostPort(l.ikAddr2)+":")
 					})
 				} else {
-					sh(t, "ip", "-n", l.sw, "addr", "add", swAddr2+"/64", "dev", l.swDev, "nodad")
-					sh(t, "ip", "-n", l.sw, "addr", "del", swAddr+"/64", "dev", l.swDev)
+					l.addAddr(t, l.sw, l.swDev, l.swAddr2)
+					sh(t, "ip", "-n", l.sw, "addr", "del", l.swAddr+l.plen, "dev", l.swDev)
 					sw, ik = waitBoth(t, c, k, "MOBIKE move by charon", func(sw, ik string) bool {
-						return established(sw, ik) && strings.Contains(ik, "remote ["+swAddr2+"]") && strings.Contains(sw, swAddr2+"[")
+						return established(sw, ik) && strings.Contains(ik, "remote "+hostPort(l.swAddr2)+":") && strings.Contains(sw, l.swAddr2+"[")
 					})
 				}
 				step("moved")
@@ -421,7 +452,7 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 // that nothing changed.
 func TestInteropStrongSwanResponderMOBIKE(t *testing.T) {
 	needInterop(t)
-	l := newLab(t)
+	l := newLab(t, fam6)
 	c := startCharon(t, l, "aes128-sha256-x25519", "aes128-sha256")
 	k := startIked(t, l, "aes128-sha256-x25519", "aes128-sha256")
 	if out, err := c.swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
@@ -429,13 +460,13 @@ func TestInteropStrongSwanResponderMOBIKE(t *testing.T) {
 	}
 	_, ik := waitBoth(t, c, k, "IKE_SA_INIT + IKE_AUTH", established)
 	spi := ikSPIRe.FindStringSubmatch(ik)[2]
-	sh(t, "ip", "-n", l.ik, "addr", "add", ikAddr2+"/64", "dev", l.ikDev, "nodad")
-	_, moveErr := k.ctl("move", spi, ikAddr2, "-")
+	l.addAddr(t, l.ik, l.ikDev, l.ikAddr2)
+	_, moveErr := k.ctl("move", spi, l.ikAddr2, "-")
 	sw, ik := waitBoth(t, c, k, "responder-initiated MOBIKE", func(sw, ik string) bool { return established(sw, ik) })
 	t.Logf("responder-initiated UPDATE_SA_ADDRESSES: iked: %v\nswanctl:\n%siked:\n%s", moveErr, sw, ik)
 	// Measured: charon 5.9.8 accepts it and moves (then, with libipsec,
 	// rekeys the child).
-	if moveErr != nil || !strings.Contains(sw, ikAddr2+"[") {
+	if moveErr != nil || !strings.Contains(sw, l.ikAddr2+"[") {
 		t.Fatalf("charon did not follow the responder's UPDATE_SA_ADDRESSES (%v):\n%s", moveErr, sw)
 	}
 	child := ikChildRe.FindStringSubmatch(ik)
