@@ -46,3 +46,48 @@ func TestQueuedExchangesFailWhenSADies(t *testing.T) {
 		t.Fatal("SA left")
 	}
 }
+
+func TestSimultaneousChildRekey(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		n, mn, ar, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+		establish(t, n, mn)
+		x, y := checkPair(t, mn, ar, 1)
+		var errs []error
+		done := func(err error) { errs = append(errs, err) }
+		mn.RekeyChild(x.Children[0].SPIIn, done)
+		ar.RekeyChild(y.Children[0].SPIIn, done)
+		n.pump(t)
+		x2, _ := checkPair(t, mn, ar, 1)
+		childKeysMatch(t, mn, ar)
+		if x2.Children[0].SPIIn == x.Children[0].SPIIn || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
+			t.Fatalf("%+v %v", x2.Children, errs)
+		}
+	}
+}
+
+// The other interleaving: the initiator's rekey completes before the
+// peer's rekey request reaches it.
+func TestSimultaneousChildRekeyReordered(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		n, mn, ar, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+		establish(t, n, mn)
+		x, y := checkPair(t, mn, ar, 1)
+		var errs []error
+		done := func(err error) { errs = append(errs, err) }
+		mn.RekeyChild(x.Children[0].SPIIn, done)
+		ar.RekeyChild(y.Children[0].SPIIn, done)
+		deliver := func(i int) {
+			p := n.q[i]
+			n.q = append(n.q[:i], n.q[i+1:]...)
+			n.nodes[p.to.Addr()].Handle(p.b, p.to, p.from)
+		}
+		deliver(0) // R1 reaches ar while ar's R2 is outstanding
+		deliver(1) // ar's response to R1 reaches mn before R2
+		n.pump(t)
+		x2, _ := checkPair(t, mn, ar, 1)
+		childKeysMatch(t, mn, ar)
+		if x2.Children[0].SPIIn == x.Children[0].SPIIn || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
+			t.Fatalf("%+v %v", x2.Children, errs)
+		}
+	}
+}

@@ -114,8 +114,16 @@ func (m *Manager) respondChild(sa *IKESA, in *msg.Message, ni, nr, shared []byte
 		return []msg.Payload{&msg.Notify{NotType: msg.TEMPORARY_FAILURE}}, err
 	}
 	if old != nil {
-		old.Rekeyed = true
 		m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: c})
+		if old.rekeying {
+			// A simultaneous rekey (RFC 7296 2.8.1): decided when ours
+			// completes, or now if it already has.
+			old.peerRekey, old.peerChild = [][]byte{append([]byte(nil), ni...), nr}, c
+			if old.ourRekey != nil && lowestIn(old.ourRekey, old.peerRekey) {
+				sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{old.ourChild}})
+			}
+		}
+		old.Rekeyed = true
 	}
 	chosen.SPI = spiBytes(c.SPIIn)
 	var ps []msg.Payload

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -48,6 +49,29 @@ type ChildSA struct {
 	// waits for deletion.
 	Rekeyed  bool
 	rekeying bool
+	// Simultaneous rekeys (RFC 7296 2.8.1): the nonces of our completed
+	// rekey of this child and the child it made, and the nonces of the
+	// peer's rekey of it.
+	ourRekey  [][]byte
+	ourChild  *ChildSA
+	peerRekey [][]byte
+	peerChild *ChildSA
+}
+
+// lowestIn reports whether the lowest of the four nonces is one of mine.
+func lowestIn(mine, theirs [][]byte) bool {
+	low, inMine := mine[0], true
+	for _, n := range mine[1:] {
+		if bytes.Compare(n, low) < 0 {
+			low = n
+		}
+	}
+	for _, n := range theirs {
+		if bytes.Compare(n, low) < 0 {
+			low, inMine = n, false
+		}
+	}
+	return inMine
 }
 
 // Wipe zeroes the child's keys.

@@ -332,6 +332,7 @@ func (t *childTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 	t.ni = nonce()
 	var ps []msg.Payload
 	if t.old != nil {
+		t.old.rekeying = true
 		ps = append(ps, &msg.Notify{Protocol: msg.ProtoESP, SPI: spiBytes(t.old.SPIIn), NotType: msg.REKEY_SA})
 	}
 	if sa.Conf.Transport {
@@ -379,7 +380,14 @@ func (t *childTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 	if t.old != nil {
 		t.old.Rekeyed = true
 		t.child.Name = t.old.Name
+		t.old.ourRekey, t.old.ourChild = [][]byte{t.ni, append([]byte(nil), nr.Data...)}, t.child
 		m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: t.child})
+		if t.old.peerRekey != nil && lowestIn(t.old.ourRekey, t.old.peerRekey) {
+			// Both ends rekeyed at once and ours made the redundant
+			// child: close it; the peer deletes the old one.
+			sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.child}, done: t.done})
+			return nil
+		}
 		// The rekey completes when the old child is deleted.
 		sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.old}, done: t.done})
 		return nil
