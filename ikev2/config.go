@@ -107,15 +107,18 @@ func init() {
 }
 
 var integNames = map[string]uint16{
+	"sha1":   msg.AUTH_HMAC_SHA1_96,
 	"sha256": msg.AUTH_HMAC_SHA2_256_128, "sha384": msg.AUTH_HMAC_SHA2_384_192, "sha512": msg.AUTH_HMAC_SHA2_512_256,
 	"sha2_256": msg.AUTH_HMAC_SHA2_256_128, "sha2_384": msg.AUTH_HMAC_SHA2_384_192, "sha2_512": msg.AUTH_HMAC_SHA2_512_256,
 }
 
 var prfNames = map[string]uint16{
+	"prfsha1":   msg.PRF_HMAC_SHA1,
 	"prfsha256": msg.PRF_HMAC_SHA2_256, "prfsha384": msg.PRF_HMAC_SHA2_384, "prfsha512": msg.PRF_HMAC_SHA2_512,
 }
 
 var integToPRF = map[uint16]uint16{
+	msg.AUTH_HMAC_SHA1_96:      msg.PRF_HMAC_SHA1,
 	msg.AUTH_HMAC_SHA2_256_128: msg.PRF_HMAC_SHA2_256, msg.AUTH_HMAC_SHA2_384_192: msg.PRF_HMAC_SHA2_384,
 	msg.AUTH_HMAC_SHA2_512_256: msg.PRF_HMAC_SHA2_512,
 }

@@ -154,6 +154,7 @@ func TestHandshakeSuites(t *testing.T) {
 		{"aes128-sha256-modp2048", "aes128-sha256"},
 		{"aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
 		{"aes128-sha512-x25519", "aes256-sha384-esn"},
+		{"aes256-sha1-modp2048", "aes128-sha1"},
 	} {
 		t.Run(s.ike, func(t *testing.T) {
 			n, mn, ar, _ := pair(t, s.ike, s.esp)
@@ -373,6 +374,9 @@ func u64(v uint64) []byte {
 }
 
 func TestProposalParsing(t *testing.T) {
+	if p := mustProp(t, "aes128-sha1-ecp256", msg.ProtoIKE); ProposalString(p) != "aes128-sha1-prfsha1-ecp256" {
+		t.Fatal(ProposalString(p))
+	}
 	for _, bad := range []string{"aes128", "aes128-sha256", "aes999-sha256-modp2048", "aes128-md5-modp2048"} {
 		if _, err := ParseProposal(bad, msg.ProtoIKE); err == nil {
 			t.Errorf("%q accepted", bad)

@@ -10,6 +10,7 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -30,6 +31,8 @@ type PRF struct {
 // LookupPRF returns the PRF with the given transform ID.
 func LookupPRF(id uint16) (PRF, error) {
 	switch id {
+	case msg.PRF_HMAC_SHA1:
+		return PRF{id, sha1.New, 20}, nil
 	case msg.PRF_HMAC_SHA2_256:
 		return PRF{id, sha256.New, 32}, nil
 	case msg.PRF_HMAC_SHA2_384:
@@ -75,6 +78,8 @@ type Integ struct {
 // LookupInteg returns the integrity algorithm with the given ID.
 func LookupInteg(id uint16) (Integ, error) {
 	switch id {
+	case msg.AUTH_HMAC_SHA1_96:
+		return Integ{id, sha1.New, 20, 12}, nil
 	case msg.AUTH_HMAC_SHA2_256_128:
 		return Integ{id, sha256.New, 32, 16}, nil
 	case msg.AUTH_HMAC_SHA2_384_192:

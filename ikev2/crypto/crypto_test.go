@@ -10,9 +10,10 @@ import (
 	"github.com/ikectx/ikectx/ikev2/msg"
 )
 
-// RFC 4231 test case 2 for the three PRFs.
+// RFC 4231 test case 2 for the SHA-2 PRFs, RFC 2202's for SHA-1.
 func TestPRFVectors(t *testing.T) {
 	want := map[uint16]string{
+		msg.PRF_HMAC_SHA1:     "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79", // RFC 2202 test case 2
 		msg.PRF_HMAC_SHA2_256: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 		msg.PRF_HMAC_SHA2_384: "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649",
 		msg.PRF_HMAC_SHA2_512: "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",

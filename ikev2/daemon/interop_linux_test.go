@@ -365,6 +365,7 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 		{fam6, "aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
 		{fam6, "aes128-sha256-x25519", "aes128-sha256"},
 		{fam4, "aes128-sha256-ecp256", "aes128gcm16"},
+		{fam6, "aes256-sha1-modp2048", "aes128-sha1"},
 	}
 	for _, s := range suites {
 		for _, ikInit := range []bool{true, false} {

@@ -65,6 +65,8 @@ func (k *pfkeyKernel) algs(c *ikev2.ChildSA) (pfkey.AuthAlg, pfkey.EncAlg, error
 	var a pfkey.AuthAlg
 	switch c.Integ.ID {
 	case 0:
+	case msg.AUTH_HMAC_SHA1_96:
+		a = pfkey.AuthSHA1HMAC
 	case msg.AUTH_HMAC_SHA2_256_128:
 		a = pfkey.AuthSHA2_256HMAC
 	case msg.AUTH_HMAC_SHA2_384_192:
