@@ -5,13 +5,17 @@ LAB = $(GO) run ./cmd/testbed lab
 # tests compiled here; the FreeBSD encodings themselves are unit-tested on Linux (golden bytes).
 FREEBSD_PKGS ?= ./...
 
-.PHONY: test demo bench deps lab-fetch host-test freebsd vagrant-check freebsd-bin lab-test fuzz clean
+.PHONY: test demo lab-demo bench deps lab-fetch host-test freebsd vagrant-check freebsd-bin lab-test fuzz clean
 
 ## test: everything: installs what it needs, host suite, FreeBSD cross-build and Vagrant checks, kernel-lab suite.
 test: deps lab-fetch host-test freebsd vagrant-check lab-test
 
-## demo: the main job (for now the kernel lab's PF_KEY demonstration: an ESP tunnel from setkey files).
+## demo: the main job: the paper's experiment on defaults (5 runs per scenario), Table 1 and Figure 4 in out/table1/.
 demo: deps lab-fetch
+	$(GO) run ./cmd/testbed table1
+
+## lab-demo: the kernel lab's PF_KEY demonstration: an ESP tunnel configured only by setkey files.
+lab-demo: deps lab-fetch
 	$(LAB) demo
 
 deps:
