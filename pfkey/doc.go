@@ -85,4 +85,9 @@
 //   - SA soft and hard expiry send EXPIRE to registered sockets; a policy's
 //     hard lifetime deletes it without any message (af_key's
 //     key_notify_policy_expire is empty), so X_SPDEXPIRE is FreeBSD only.
+//   - An ADD with a hard lifetime and no soft one is refused with EINVAL:
+//     send both (soft no larger than hard). Found by ipsecmod and iked.
+//   - HMAC-SHA2-256 installed through PF_KEY gets a 96-bit ICV, not RFC
+//     4868's 128 bits: such an SA only talks to peers that truncate the
+//     same way (found by iked against the lab); use HMAC-SHA1 or XFRM.
 package pfkey
