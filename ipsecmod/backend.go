@@ -67,16 +67,18 @@ const (
 	// same SPI collides.
 	RuleSPI LookupRule = iota + 1
 	// RuleSPIDst: SPI and destination address (case 2), per protocol:
-	// what both Linux (xfrm_state_lookup: daddr, spi, proto) and FreeBSD
-	// (key_allocsa: dst, proto, spi) do. The default.
+	// how both Linux (xfrm_state_lookup: daddr, spi, proto) and FreeBSD
+	// (key_allocsa: dst, proto, spi) find an inbound SA. Linux's default.
 	RuleSPIDst
 	// RuleSPIDstSrc: SPI, destination and source (case 3): no collision
 	// is possible in practice, since the MN's new CoA is in the triplet.
 	RuleSPIDstSrc
 )
 
-// DefaultRule is the rule of the running kernel (Linux and FreeBSD alike).
-const DefaultRule = RuleSPIDst
+// DefaultRule is the running kernel's rule (rule_*.go): on FreeBSD
+// key_add refuses an SPI that any SA already uses (key_getsavbyspi looks
+// the SPI up alone), so although its inbound lookup matches SPI and
+// destination, what can be installed collides on the SPI alone.
 
 var ruleNames = map[LookupRule]string{RuleSPI: "spi", RuleSPIDst: "spi-dst", RuleSPIDstSrc: "spi-dst-src"}
 

@@ -8,7 +8,7 @@
 //	address             this router's tunnel endpoint towards the MNs
 //	                    (its access-link address); required
 //	sad_lookup          "spi" | "spi-dst" | "spi-dst-src" (default
-//	                    "spi-dst": Linux and FreeBSD)
+//	                    the kernel's: "spi-dst" on Linux, "spi" on FreeBSD)
 //	predict_prefix      the nAR's access prefix: predict the MN's nCoA
 //	                    (prefix + previous interface ID) and install SAs
 //	                    before the CTAR (optional)
