@@ -71,8 +71,9 @@ type Run struct {
 	// round trip (ICMPv6 echo) plus the PF_KEY adds of an activation's
 	// three policies on the nAR.
 	FloorMS float64 `json:"floor_ms,omitempty"`
-	// MNRewriteMS (context transfer) is the MN's own SAD/SPD move to the
-	// nCoA and the nAR, before its CTAR leaves.
+	// MNRewriteMS is the MN's own SAD/SPD move to the nCoA and the nAR
+	// (PF_KEY calls in its namespace): before its CTAR leaves, or before
+	// the datagram that raises the ACQUIRE.
 	MNRewriteMS float64 `json:"mn_rewrite_ms,omitempty"`
 	// NARPhase1s (context transfer) counts the ISAKMP SAs the nAR's racoon
 	// holds after the activation: imported from the pAR's, as it negotiated
