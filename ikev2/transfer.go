@@ -82,6 +82,12 @@ func (m *Manager) Import(st SAState, local, remote netip.AddrPort) (uint64, erro
 		return 0, fmt.Errorf("ikev2: import %s: %w", st.Name, err)
 	}
 	conf := m.Conn(st.Name)
+	if conf == nil && st.Name == "" {
+		// A context that does not name the connection (ipsecmod's
+		// ikev2ctx record carries the PAD entry, not the name): the
+		// connection for the peer's identity.
+		conf = m.connFor(st.PeerID)
+	}
 	if conf == nil {
 		conf = &Config{Name: st.Name, LocalID: st.LocalID, RemoteID: st.PeerID, IKEProposals: []msg.Proposal{p},
 			IKELifetime: st.Lifetime, MOBIKE: st.MOBIKE, UpdateSPI: msg.DefaultUpdateSPI}
@@ -122,7 +128,11 @@ func (m *Manager) Import(st SAState, local, remote netip.AddrPort) (uint64, erro
 	}
 	for i := range st.Children {
 		c := &st.Children[i]
-		ch := &ChildSA{Name: c.Name, Protocol: c.Protocol, SPIIn: c.SPIIn, SPIOut: c.SPIOut, ReqID: c.ReqID, Transport: c.Transport,
+		name := c.Name
+		if name == "" {
+			name = conf.Name
+		}
+		ch := &ChildSA{Name: name, Protocol: c.Protocol, SPIIn: c.SPIIn, SPIOut: c.SPIOut, ReqID: c.ReqID, Transport: c.Transport,
 			Proposal: espProposalOf(c), ESN: c.ESN, LocalTS: c.LocalTS, RemoteTS: c.RemoteTS, Created: c.Created, Lifetime: c.Lifetime,
 			EncIn: cp(c.EncIn), IntegIn: cp(c.IntegIn), EncOut: cp(c.EncOut), IntegOut: cp(c.IntegOut)}
 		ch.Encr, _ = crypto.LookupEncr(c.Encr, c.KeyBits)
@@ -323,4 +333,14 @@ func (r *repair) fallback(sa *IKESA, cause error) {
 	}
 	sa.queue = append(sa.queue, &deleteIKETask{done: restart})
 	m.kick(sa)
+}
+
+// connFor is the first connection whose remote identity is id.
+func (m *Manager) connFor(id Identity) *Config {
+	for _, c := range m.Conns {
+		if c.RemoteID.Equal(id) {
+			return c
+		}
+	}
+	return nil
 }

@@ -35,12 +35,14 @@ type IKEv1Daemon interface {
 	EstablishSA(ctx context.Context, er *admin.EstablishRequest) error
 }
 
-// IKEv2Daemon is what the IKEv2 daemon will offer (the IKEv2 issue fills
-// it): export of the MN's IKE SAs on the pAR, import on the nAR with the
-// new addresses.
+// IKEv2Daemon is what the IKEv2 daemon offers (Iked: iked's control
+// socket): export of the MN's IKE SAs on the pAR, import on the nAR with
+// the new addresses followed by the MOBIKE move towards remote, with
+// UPDATE_SPI for espColliding (this end's transferred inbound ESP SPIs in
+// use here) and for a taken IKE SPI (Algorithm 1).
 type IKEv2Daemon interface {
 	ExportIKEv2(ctx context.Context, mn netip.Addr) ([]*ikev2ctx.SA, error)
-	ImportIKEv2(ctx context.Context, sa *ikev2ctx.SA, local, remote netip.AddrPort) error
+	ImportIKEv2(ctx context.Context, sa *ikev2ctx.SA, local, remote netip.AddrPort, espColliding []uint32) error
 }
 
 // Errors the operations return (wrapped, naming the MN and the object);
@@ -126,6 +128,10 @@ type Collision struct {
 	SA   string // the transferred SA as it would have been installed
 	With string // the SA already there ("" when the kernel said EEXIST)
 	Rule LookupRule
+	// SPI and Inbound: the transferred SA's SPI, and whether it is the
+	// nAR's inbound SA (destination the nAR), which IKEv2 can repair.
+	SPI     uint32
+	Inbound bool
 }
 
 func (c Collision) String() string {

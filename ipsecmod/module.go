@@ -225,6 +225,9 @@ func (m *Module) capture(ctx context.Context, k Kind, mn netip.Addr) (*Context, 
 			return nil, fmt.Errorf("ipsecmod: capture IKEv2 SA of MN %v: no IKEv2 daemon configured: %w", mn, ErrUnsupported)
 		}
 		sas, err := m.cfg.IKEv2.ExportIKEv2(cctx, mn)
+		if isNotExist(err) {
+			return nil, fmt.Errorf("ipsecmod: capture IKEv2 SA of MN %v: %w: %w", mn, ErrNoContext, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("ipsecmod: capture IKEv2 SA of MN %v: %w", mn, err)
 		}
@@ -428,7 +431,7 @@ func (m *Module) precheck(ctx context.Context, e *entry) error {
 			continue
 		}
 		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
-			e.preColl[i] = Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule}
+			e.preColl[i] = Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule, SPI: ne.SPI, Inbound: m.inbound(ne)}
 		}
 	}
 	e.prechecked = true
@@ -493,14 +496,14 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr, dump
 			continue
 		}
 		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
-			m.collision(e, Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule})
+			m.collision(e, Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule, SPI: ne.SPI, Inbound: m.inbound(ne)})
 			ne.Wipe()
 			continue
 		}
 		err = m.cfg.Kernel.Add(cctx, ne)
 		ne.Wipe()
 		if isExist(err) {
-			m.collision(e, Collision{MN: e.mn, SA: ne.String(), Rule: m.cfg.Rule})
+			m.collision(e, Collision{MN: e.mn, SA: ne.String(), Rule: m.cfg.Rule, SPI: ne.SPI, Inbound: m.inbound(ne)})
 			continue
 		}
 		if err != nil {
@@ -511,6 +514,12 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr, dump
 	}
 	e.target = ncoa
 	return nil
+}
+
+// inbound reports whether an SA to install on this router is one of its
+// inbound SAs (destination this router, source not).
+func (m *Module) inbound(e *pfkey.SAEntry) bool {
+	return m.cfg.Address.IsValid() && sameAddr(e.Dst, m.cfg.Address)
 }
 
 func findCollision(r LookupRule, have []*pfkey.SAEntry, cand *pfkey.SAEntry) *pfkey.SAEntry {
@@ -647,7 +656,12 @@ func (m *Module) activate(ctx context.Context, k Kind, mn, ncoa netip.Addr) erro
 			// Fresh read of the SAD only when nothing was checked ahead.
 			err = m.installSAs(ctx, e, ncoa, !e.prechecked || len(e.sas) > 0)
 		}
-		if err == nil && len(e.colls) > 0 {
+		if err == nil && len(e.colls) > 0 && e.have[KindIKEv2] && m.cfg.IKEv2 != nil && m.ikev2Repairs(e) {
+			// IKEv2 repairs in band: the IKEv2 kind's activation sends
+			// UPDATE_SPI for these SPIs (Algorithm 1); iked installs the
+			// children under their new SPIs.
+			m.cfg.Log.Warn("ipsecmod: SPI collision left to IKEv2 UPDATE_SPI", "mn", mn, "sas", len(e.colls))
+		} else if err == nil && len(e.colls) > 0 {
 			m.fallback(ctx, e, ncoa)
 			err = fmt.Errorf("ipsecmod: activate SAs for MN %v: %d SA(s) not installed, first %v: %w", mn, len(e.colls), e.colls[0], ErrCollision)
 		}
@@ -768,11 +782,41 @@ func (m *Module) importIKEv2(ctx context.Context, e *entry, ncoa netip.Addr) err
 	for _, sa := range e.ctx.IKEv2 {
 		local := netip.AddrPortFrom(m.localAddr(e, sa.Local.Addr()), sa.Local.Port())
 		remote := netip.AddrPortFrom(ncoa, sa.Remote.Port())
-		if err := m.cfg.IKEv2.ImportIKEv2(cctx, sa, local, remote); err != nil {
+		var coll []uint32
+		for _, c := range e.colls {
+			for _, ch := range sa.Children {
+				if c.Inbound && c.SPI == ch.SPIIn {
+					coll = append(coll, c.SPI)
+				}
+			}
+		}
+		if err := m.cfg.IKEv2.ImportIKEv2(cctx, sa, local, remote, coll); err != nil {
 			return fmt.Errorf("ipsecmod: activate %v for MN %v: %w", sa, e.mn, err)
+		}
+		if len(coll) > 0 {
+			m.cfg.Log.Warn("ipsecmod: IKEv2 UPDATE_SPI started for colliding SPIs", "mn", e.mn, "spis", len(coll))
 		}
 	}
 	return nil
+}
+
+// ikev2Repairs reports whether every collision of the entry is an inbound
+// SA of a transferred IKEv2 child, hence repairable by UPDATE_SPI.
+func (m *Module) ikev2Repairs(e *entry) bool {
+	for _, c := range e.colls {
+		ok := false
+		for _, sa := range e.ctx.IKEv2 {
+			for _, ch := range sa.Children {
+				if c.Inbound && c.SPI == ch.SPIIn {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return len(e.colls) > 0
 }
 
 // fallback asks racoon for a full exchange with the MN: a quick mode for

@@ -34,6 +34,8 @@ import (
 //	move SPI LOCAL REMOTE        MOBIKE UPDATE_SA_ADDRESSES ("-" keeps one)
 //	update-spi SPI esp|ike OLD NEW  change one of this end's SPIs (UPDATE_SPI)
 //	export SPI                   the IKE SA with keys, one JSON line (context transfer)
+//	export-peer ADDR             every established IKE SA with the peer at ADDR, with keys,
+//	                             one JSON line each (what ipsec-cxtpd's capture asks)
 //	import LOCAL REMOTE JSON     install an exported SA at new addresses
 //	repair SPI LOCAL REMOTE MAX TIMER [ESP-SPI...]  Algorithm 1 (UPDATE_SA_ADDRESSES + UPDATE_SPI)
 //
@@ -209,6 +211,42 @@ func (d *Daemon) Command(args []string) (string, error) {
 			return "", err
 		}
 		return string(b) + "\n", nil
+	case "export-peer":
+		// export-peer ADDR: the IKE SAs whose peer is ADDR, with keys, one
+		// JSON line each; "error: ... not found" when there is none.
+		if err := need(1); err != nil {
+			return "", err
+		}
+		a, err := netip.ParseAddr(args[1])
+		if err != nil {
+			return "", fmt.Errorf("bad address %q", args[1])
+		}
+		var b strings.Builder
+		for _, s := range m.SAs() {
+			if s.State != "ESTABLISHED" || s.Remote.Addr().WithZone("") != a.WithZone("") {
+				continue
+			}
+			key := s.SPIr
+			if s.Initiator {
+				key = s.SPIi
+			}
+			st, err := m.Export(key)
+			if err != nil {
+				continue // gone in between
+			}
+			j, err := json.Marshal(st)
+			st.Wipe()
+			if err != nil {
+				return "", err
+			}
+			b.Write(j)
+			b.WriteByte('\n')
+			clear(j)
+		}
+		if b.Len() == 0 {
+			return "", fmt.Errorf("no IKE SA with peer %v: not found", a)
+		}
+		return b.String(), nil
 	case "import":
 		// import LOCAL REMOTE JSON: an exported SA, at new addresses ("-"
 		// keeps one); prints the SA's key and "collision" if its IKE SPI

@@ -23,6 +23,9 @@
 //	                    slots (0: as cxtpd)
 //	[fpt]               ipsec_sa, ipsec_sp, ikev1, ikev2 (0x8001-0x8004)
 //	[racoon]            socket (racoon's admin socket; absent: no IKEv1)
+//	[iked]              socket (iked's control socket; absent: no IKEv2),
+//	                    max_round_trips (Algorithm 1's MAX_ROUND_TRIPS, 3),
+//	                    timer (its TIMER, 5s)
 //	[log]               level (debug|info|warn|error), file (stderr)
 //
 // `ipsec-cxtpd -t -c FILE` checks a file: errors name FILE:LINE and the
@@ -59,6 +62,7 @@ type Config struct {
 	SHM              SHMConfig `toml:"shm"`
 	FPT              FPTConfig `toml:"fpt"`
 	Racoon           Racoon    `toml:"racoon"`
+	Iked             Iked      `toml:"iked"`
 	Log              LogConfig `toml:"log"`
 
 	// Resolved values (not TOML keys).
@@ -84,6 +88,16 @@ type FPTConfig struct {
 // Racoon locates racoon's admin socket.
 type Racoon struct {
 	Socket string `toml:"socket"`
+}
+
+// Iked locates iked's control socket and sets Algorithm 1's parameters
+// for the SPI collisions the nAR repairs with UPDATE_SPI.
+type Iked struct {
+	Socket        string `toml:"socket"`
+	MaxRoundTrips int    `toml:"max_round_trips"`
+	Timer         string `toml:"timer"`
+
+	TimerValue time.Duration `toml:"-"`
 }
 
 // LogConfig selects the log level and file.
@@ -147,6 +161,15 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	if m.CallTimeout, err = duration(c.CallTimeout, 2*time.Second); err != nil {
 		return nil, bad("call_timeout", "%v", err)
+	}
+	if c.Iked.MaxRoundTrips < 0 || c.Iked.MaxRoundTrips > 100 {
+		return nil, bad("iked.max_round_trips", "%d out of range 0..100", c.Iked.MaxRoundTrips)
+	}
+	if c.Iked.MaxRoundTrips == 0 {
+		c.Iked.MaxRoundTrips = 3
+	}
+	if c.Iked.TimerValue, err = duration(c.Iked.Timer, 5*time.Second); err != nil {
+		return nil, bad("iked.timer", "%v", err)
 	}
 	if c.Status == "" {
 		c.Status = DefaultStatus

@@ -31,6 +31,9 @@ func Run(ctx context.Context, c *Config, log *slog.Logger) error {
 	if c.Racoon.Socket != "" {
 		cfg.IKEv1 = &admin.Client{Path: c.Racoon.Socket, Timeout: cfg.CallTimeout}
 	}
+	if c.Iked.Socket != "" {
+		cfg.IKEv2 = &ipsecmod.Iked{Socket: c.Iked.Socket, MaxRoundTrips: c.Iked.MaxRoundTrips, Timer: c.Iked.TimerValue, Log: log}
+	}
 	m, err := ipsecmod.New(cfg)
 	if err != nil {
 		return err
@@ -50,7 +53,7 @@ func Run(ctx context.Context, c *Config, log *slog.Logger) error {
 	go serveStatus(l, m)
 	log.Info("ipsec-cxtpd: running", "address", cfg.Address, "shm", c.SHM.Name, "status", c.Status,
 		"fpts", fmt.Sprintf("%#x/%#x/%#x/%#x", cfg.FPTs.SA, cfg.FPTs.SP, cfg.FPTs.IKEv1, cfg.FPTs.IKEv2),
-		"sad_lookup", cfg.Rule.String(), "racoon", c.Racoon.Socket, "dialect", k.Dialect().Name)
+		"sad_lookup", cfg.Rule.String(), "racoon", c.Racoon.Socket, "iked", c.Iked.Socket, "dialect", k.Dialect().Name)
 	return m.Serve(ctx, seg)
 }
 
