@@ -37,12 +37,26 @@ type IKEv1Daemon interface {
 
 // IKEv2Daemon is what the IKEv2 daemon offers (Iked: iked's control
 // socket): export of the MN's IKE SAs on the pAR, import on the nAR with
-// the new addresses followed by the MOBIKE move towards remote, with
-// UPDATE_SPI for espColliding (this end's transferred inbound ESP SPIs in
-// use here) and for a taken IKE SPI (Algorithm 1).
+// the new addresses followed by the MOBIKE move towards the nCoA, with
+// UPDATE_SPI for the colliding SPIs (Algorithm 1).
 type IKEv2Daemon interface {
 	ExportIKEv2(ctx context.Context, mn netip.Addr) ([]*ikev2ctx.SA, error)
-	ImportIKEv2(ctx context.Context, sa *ikev2ctx.SA, local, remote netip.AddrPort, espColliding []uint32) error
+	ImportIKEv2(ctx context.Context, imp *IKEv2Import) error
+}
+
+// IKEv2Import is one transferred IKE SA to import on the nAR.
+type IKEv2Import struct {
+	SA            *ikev2ctx.SA
+	Local, Remote netip.AddrPort // the nAR and the MN's nCoA
+	// ESPColliding are the transferred inbound ESP SPIs (the nAR's) that
+	// collide here under the SAD lookup rule: not installed, UPDATE_SPI
+	// changes them.
+	ESPColliding []uint32
+	// Keys are the child SAs' keys by SPI, from the SA records (FPT
+	// 0x8001) of the same transfer: the IKEv2 record carries none, and iked
+	// needs them to install a child whose SPI UPDATE_SPI changes. Owned by
+	// the caller (wiped after the call).
+	Keys map[uint32]pfkey.Keys
 }
 
 // Errors the operations return (wrapped, naming the MN and the object);

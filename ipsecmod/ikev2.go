@@ -238,14 +238,24 @@ func (d *Iked) ExportIKEv2(ctx context.Context, mn netip.Addr) ([]*ikev2ctx.SA, 
 // keys is dropped as soon as possible.
 func clearString(s *string) { *s = "" }
 
-// ImportIKEv2 imports the SA into iked at local/remote (control command
-// import), then starts, without waiting, Algorithm 1 (control command
-// repair): UPDATE_SA_ADDRESSES towards remote with an UPDATE_SPI for each
-// SPI in espColliding (this end's inbound ESP SPIs that collide here) and
-// for the IKE SPI when iked reports it taken. Wait and Outcomes give the
-// results.
-func (d *Iked) ImportIKEv2(ctx context.Context, sa *ikev2ctx.SA, local, remote netip.AddrPort, espColliding []uint32) error {
-	st := StateFromCtx(sa, d.now())
+// ImportIKEv2 imports the SA, with the children's keys from imp.Keys, into
+// iked at imp.Local/imp.Remote (control command import), then starts,
+// without waiting, Algorithm 1 (control command repair):
+// UPDATE_SA_ADDRESSES towards the nCoA with an UPDATE_SPI for each SPI in
+// imp.ESPColliding and for the IKE SPI when iked reports it taken. Wait
+// and Outcomes give the results.
+func (d *Iked) ImportIKEv2(ctx context.Context, imp *IKEv2Import) error {
+	local, remote, espColliding := imp.Local, imp.Remote, imp.ESPColliding
+	st := StateFromCtx(imp.SA, d.now())
+	for i := range st.Children {
+		c := &st.Children[i]
+		if k, ok := imp.Keys[c.SPIIn]; ok {
+			c.EncIn, c.IntegIn = cpBytes(k.Enc), cpBytes(k.Auth)
+		}
+		if k, ok := imp.Keys[c.SPIOut]; ok {
+			c.EncOut, c.IntegOut = cpBytes(k.Enc), cpBytes(k.Auth)
+		}
+	}
 	j, err := json.Marshal(st)
 	st.Wipe()
 	if err != nil {

@@ -1,9 +1,11 @@
 package ipsecmod
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -188,12 +190,15 @@ func hexSPI(t *testing.T, s string) uint32 {
 // on the nAR holds the transferred inbound SPI: it is not installed, and
 // UPDATE_SPI in the same request as UPDATE_SA_ADDRESSES changes it.
 func TestIKEv2TransferMOBIKE(t *testing.T) {
-	for i, collide := range []bool{false, true} {
-		t.Run(fmt.Sprintf("collision=%v", collide), func(t *testing.T) { testIKEv2Transfer(t, 20000+(os.Getpid()+97*i)%20000, collide) })
+	for i, tc := range []struct {
+		name         string
+		collide, ike bool
+	}{{"none", false, false}, {"esp", true, false}, {"esp+ike", true, true}} {
+		t.Run(tc.name, func(t *testing.T) { testIKEv2Transfer(t, 20000+(os.Getpid()+97*i)%20000, tc.collide, tc.ike) })
 	}
 }
 
-func testIKEv2Transfer(t *testing.T, port int, collide bool) {
+func testIKEv2Transfer(t *testing.T, port int, collide, ikeCollide bool) {
 	pcoa, ncoa := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.3")
 	parA, narA := netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.4")
 	mnS := startIked(t, []string{"127.0.0.1", "127.0.0.3"}, port, "home", "127.0.0.2", "mn@example", "ar@example", "10.1.0.0/16", "10.2.0.0/16")
@@ -233,6 +238,20 @@ func testIKEv2Transfer(t *testing.T, port int, collide bool) {
 	if collide {
 		nk.sas = []*pfkey.SAEntry{tunnelSA(in, otherMN, narA, 0x55)}
 	}
+	if ikeCollide {
+		// Another IKE SA on the nAR (another MN's, same responder SPI).
+		js := ctl(t, parS, "export", spis[2])
+		var o ikev2.SAState
+		if err := json.Unmarshal([]byte(js), &o); err != nil {
+			t.Fatal(err)
+		}
+		o.SPIi ^= 0xffff
+		o.Name = "other"
+		j, _ := json.Marshal(o)
+		if got := ctl(t, narS, "import", "-", "127.0.0.9:"+strconv.Itoa(port), string(j)); strings.Contains(got, "collision") {
+			t.Fatal(got)
+		}
+	}
 	narIked := &Iked{Socket: narS, MaxRoundTrips: 3, Timer: 5 * time.Second}
 	nm := newModule(t, nk, narA, func(c *Config) { c.IKEv2 = narIked })
 	start := time.Now()
@@ -258,7 +277,10 @@ func testIKEv2Transfer(t *testing.T, port int, collide bool) {
 	t.Logf("%v (pre-install + activation + MOBIKE: %v)", res[0], elapsed)
 	wantUpd := 0
 	if collide {
-		wantUpd = 1
+		wantUpd++
+	}
+	if ikeCollide {
+		wantUpd++
 	}
 	if res[0].Updated != wantUpd {
 		t.Fatalf("updated %d SPIs, want %d", res[0].Updated, wantUpd)
@@ -278,6 +300,30 @@ func testIKEv2Transfer(t *testing.T, port int, collide bool) {
 
 	sm, sn := ctl(t, mnS, "status"), ctl(t, narS, "status")
 	t.Logf("MN:\n%snAR:\n%s", sm, sn)
+	if ikeCollide {
+		// The moved SA is the one with the MN's SPIi; its SPIr changed.
+		var moved []string
+		for _, m := range ikeSPIRe.FindAllStringSubmatch(sn, -1) {
+			if m[1] == spis[1] {
+				moved = m
+			}
+		}
+		if moved == nil || moved[2] == spis[2] || !strings.Contains(sm, moved[2]) {
+			t.Fatalf("IKE SPI not repaired")
+		}
+		spis = moved
+		sn = sn[strings.Index(sn, "mn: ESTABLISHED responder spi "+spis[1]):]
+	}
+	// The nAR's iked holds the children's keys from the SA records.
+	js := ctl(t, narS, "export", ikeSPIRe.FindStringSubmatch(sn)[2])
+	var ex ikev2.SAState
+	if err := json.Unmarshal([]byte(js), &ex); err != nil || len(ex.Children) != 1 {
+		t.Fatal(err, js)
+	}
+	if k := ex.Children[0]; !bytes.Equal(k.IntegIn, rep(0x11, 20)) || !bytes.Equal(k.EncIn, rep(0x12, 16)) || !bytes.Equal(k.IntegOut, rep(0x21, 20)) || !bytes.Equal(k.EncOut, rep(0x22, 16)) {
+		t.Fatal("child keys not handed to iked")
+	}
+	ex.Wipe()
 	if !strings.Contains(sm, fmt.Sprintf("local  %v:%d", ncoa, port)) || !strings.Contains(sm, fmt.Sprintf("remote %v:%d", narA, port)) {
 		t.Fatal("the MN's IKE SA did not move to nCoA <-> nAR")
 	}

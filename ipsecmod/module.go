@@ -709,6 +709,12 @@ func (e *entry) allActive() bool {
 func (m *Module) wipeKind(e *entry, k Kind) {
 	switch k {
 	case KindSA:
+		if e.have[KindIKEv2] && !e.active[KindIKEv2] {
+			// The IKEv2 import still needs the children's keys (iked
+			// installs a child whose SPI UPDATE_SPI changes): wiped with
+			// the IKEv2 kind.
+			return
+		}
 		for _, s := range e.ctx.SAs {
 			s.Wipe()
 		}
@@ -723,6 +729,9 @@ func (m *Module) wipeKind(e *entry, k Kind) {
 			s.Wipe()
 		}
 		e.ctx.IKEv2 = nil
+		if !e.have[KindSA] || e.active[KindSA] {
+			m.wipeKind(e, KindSA)
+		}
 	}
 }
 
@@ -790,7 +799,13 @@ func (m *Module) importIKEv2(ctx context.Context, e *entry, ncoa netip.Addr) err
 				}
 			}
 		}
-		if err := m.cfg.IKEv2.ImportIKEv2(cctx, sa, local, remote, coll); err != nil {
+		keys := map[uint32]pfkey.Keys{}
+		for _, r := range e.ctx.SAs {
+			if r.Entry != nil && r.Entry.Type == pfkey.SATypeESP {
+				keys[r.Entry.SPI] = r.Entry.Keys
+			}
+		}
+		if err := m.cfg.IKEv2.ImportIKEv2(cctx, &IKEv2Import{SA: sa, Local: local, Remote: remote, ESPColliding: coll, Keys: keys}); err != nil {
 			return fmt.Errorf("ipsecmod: activate %v for MN %v: %w", sa, e.mn, err)
 		}
 		if len(coll) > 0 {

@@ -205,12 +205,12 @@ func (k *pfkeyKernel) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 	defer cancel()
 	l, r := sa.Local.Addr(), sa.Remote.Addr()
 	var errs []error
-	if c.SPIIn != 0 {
+	if c.SPIIn != 0 && k.owns(cx, r, l, c.SPIIn) {
 		if err := k.c.Delete(cx, pfkey.SATypeESP, r, l, c.SPIIn); err != nil && !pfkey.IsNotExist(err) {
 			errs = append(errs, err)
 		}
 	}
-	if c.SPIOut != 0 {
+	if c.SPIOut != 0 && k.owns(cx, l, r, c.SPIOut) {
 		if err := k.c.Delete(cx, pfkey.SATypeESP, l, r, c.SPIOut); err != nil && !pfkey.IsNotExist(err) {
 			errs = append(errs, err)
 		}
@@ -228,6 +228,21 @@ func (k *pfkeyKernel) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// owns reports whether the SA the kernel finds for (dst, spi) is the one
+// from src. Both Linux and FreeBSD look an SA up, and delete it, by
+// destination and SPI alone: after a context transfer whose inbound SPI
+// collided (another peer's SA holds it, the transferred one was never
+// installed, UPDATE_SPI changes it) deleting "ours" would delete the other
+// peer's SA.
+func (k *pfkeyKernel) owns(cx context.Context, src, dst netip.Addr, spi uint32) bool {
+	e, err := k.c.Get(cx, pfkey.SATypeESP, src, dst, spi)
+	if err != nil || e == nil {
+		return true // let Delete report what it finds
+	}
+	defer e.Wipe()
+	return !e.Src.IsValid() || e.Src.WithZone("") == src.WithZone("")
 }
 
 func (k *pfkeyKernel) Move(sa *ikev2.IKESA, c *ikev2.ChildSA, oldLocal, oldRemote netip.Addr) error {
