@@ -90,7 +90,8 @@
 // SK_ar, SK_ei, SK_er, SK_pi, SK_pr, Ni, Nr, the PAD entry (identity,
 // authentication method, secret or certificate) and the child SAs
 // (protocol, mode, SPIs, transforms, lifetime, reqid, traffic selectors).
-// The IKEv2 daemon fills it through the IKEv2Daemon interface.
+// The IKEv2 daemon fills it through the IKEv2Daemon interface (Iked:
+// iked's control socket, export-peer / import / repair).
 //
 // # Keys
 //
@@ -151,8 +152,12 @@
 // output, and racoon is asked (ESTABLISH_SA through the admin socket) for
 // a quick mode for the MN's outbound policy, which starts a phase 1 when
 // needed. An IKEv1 SA whose cookies racoon already has (IMPORT_PH1 EEXIST)
-// is handled the same way. IKEv2's UPDATE_SPI repair belongs to the IKEv2
-// issue.
+// is handled the same way. With an IKEv2 context (Config.IKEv2, the Iked
+// client) inbound ESP collisions of the transferred children are not
+// handed to racoon: the SA kind activates without them and the IKEv2
+// kind's activation imports the IKE SA into iked and runs Algorithm 1
+// (UPDATE_SA_ADDRESSES with an UPDATE_SPI per colliding SPI, IKE SPI
+// included; see ikev2.go for who installs what).
 //
 // # Anti-replay and sequence numbers
 //
