@@ -176,9 +176,15 @@ func table1(ctx context.Context, f table1Flags) (int, error) {
 			fmt.Fprintf(os.Stderr, "testbed table1: testbed-guest exited with status %d\n", res.ExitCode)
 		}
 	}
+	if err := os.MkdirAll(f.outDir, 0o755); err == nil {
+		os.WriteFile(filepath.Join(f.outDir, "console.log"), []byte(output), 0o644)
+	}
 	out, err := scenario.Parse(strings.NewReader(output))
 	if err != nil {
 		return 1, err
+	}
+	if out.Corrupt > 0 {
+		fmt.Fprintf(os.Stderr, "testbed table1: %d marker lines or pcaps came back corrupted from the console (each is sent twice; the good copy is used)\n", out.Corrupt)
 	}
 	return writeTable1(f, out)
 }

@@ -68,6 +68,17 @@ func Main(ctx context.Context, cfg Config) error {
 		f.Read(make([]byte, 16))
 		f.Close()
 	}
+	// every run and pcap goes out twice: once as it ends, again at the end
+	var sent []report.Run
+	pcaps := map[string][]byte{}
+	defer func() {
+		for _, r := range sent {
+			if r.Pcap != "" {
+				WritePcap(cfg.Out, r.Pcap, pcaps[r.Pcap])
+			}
+			WriteRun(cfg.Out, r)
+		}
+	}()
 	for _, sc := range cfg.Scenarios {
 		if why := cannotRun(cfg, sc); why != "" {
 			fmt.Fprintf(cfg.Out, "%s%s %s\n", MarkNotRun, sc, why)
@@ -87,6 +98,10 @@ func Main(ctx context.Context, cfg Config) error {
 			}
 			if err := WriteRun(cfg.Out, r); err != nil {
 				return err
+			}
+			sent = append(sent, r)
+			if r.Pcap != "" {
+				pcaps[r.Pcap] = pcap
 			}
 			fmt.Fprintf(cfg.Out, "%s%s\n", MarkProgress, progress(r, cfg.Runs))
 		}

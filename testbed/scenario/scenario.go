@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,10 +43,15 @@ type Output struct {
 	NotRun   map[string]string
 	Pcaps    map[string][]byte
 	Progress []string
+	// Corrupt counts marker lines or pcaps that did not decode (a console
+	// under load may lose characters); the guest sends every run and pcap
+	// twice, and the first good copy wins.
+	Corrupt int
 }
 
-// Parse reads marker lines; other lines are ignored. A truncated pcap is
-// an error.
+// Parse reads marker lines; other lines are ignored. A run line or a pcap
+// that does not decode is counted in Corrupt and skipped; a run or pcap
+// seen twice keeps its first good copy. A bad pcap name is an error.
 func Parse(r io.Reader) (Output, error) {
 	out := Output{NotRun: map[string]string{}, Pcaps: map[string][]byte{}}
 	sc := bufio.NewScanner(r)
@@ -59,9 +65,10 @@ func Parse(r io.Reader) (Output, error) {
 			if line == MarkEndPcap {
 				data, err := base64.StdEncoding.DecodeString(b64.String())
 				if err != nil {
-					return out, fmt.Errorf("scenario: pcap %s: %w", pcapName, err)
+					out.Corrupt++
+				} else if _, dup := out.Pcaps[pcapName]; !dup {
+					out.Pcaps[pcapName] = data
 				}
-				out.Pcaps[pcapName] = data
 				inPcap = false
 				b64.Reset()
 				continue
@@ -74,16 +81,23 @@ func Parse(r io.Reader) (Output, error) {
 			out.Progress = append(out.Progress, strings.TrimPrefix(line, MarkProgress))
 		case strings.HasPrefix(line, MarkRun):
 			var r report.Run
-			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, MarkRun)), &r); err != nil {
-				return out, fmt.Errorf("scenario: run line: %w", err)
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, MarkRun)), &r); err != nil || r.Scenario == "" {
+				out.Corrupt++
+				continue
 			}
-			out.Runs = append(out.Runs, r)
+			if !slices.ContainsFunc(out.Runs, func(o report.Run) bool { return o.Scenario == r.Scenario && o.Index == r.Index }) {
+				out.Runs = append(out.Runs, r)
+			}
 		case strings.HasPrefix(line, MarkNotRun):
 			f := strings.SplitN(strings.TrimPrefix(line, MarkNotRun), " ", 2)
 			if len(f) == 2 {
 				out.NotRun[f[0]] = f[1]
 			}
 		case strings.HasPrefix(line, MarkPcap):
+			if inPcap {
+				out.Corrupt++ // the previous one lost its end marker
+				b64.Reset()
+			}
 			pcapName = strings.TrimSpace(strings.TrimPrefix(line, MarkPcap))
 			if pcapName == "" || strings.ContainsAny(pcapName, "/\\") || strings.HasPrefix(pcapName, ".") {
 				return out, fmt.Errorf("scenario: bad pcap name %q", pcapName)
@@ -92,7 +106,7 @@ func Parse(r io.Reader) (Output, error) {
 		}
 	}
 	if inPcap {
-		return out, fmt.Errorf("scenario: pcap %s: no %s", pcapName, MarkEndPcap)
+		out.Corrupt++
 	}
 	return out, sc.Err()
 }

@@ -47,16 +47,30 @@ func TestMarkersRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseErrors(t *testing.T) {
+func TestParseCorruption(t *testing.T) {
 	for _, in := range []string{
 		"@@PCAP x.pcap\nAAAA\n",      // truncated
-		"@@PCAP ../x\n@@ENDPCAP\n",   // path
 		"@@PCAP x\n!!!\n@@ENDPCAP\n", // base64
 		"@@RUN {\"scenario\":\n",     // json
 	} {
-		if _, err := Parse(strings.NewReader(in)); err == nil {
-			t.Errorf("%q accepted", in)
+		out, err := Parse(strings.NewReader(in))
+		if err != nil || out.Corrupt != 1 {
+			t.Errorf("%q: corrupt %d, %v", in, out.Corrupt, err)
 		}
+	}
+	if _, err := Parse(strings.NewReader("@@PCAP ../x\n@@ENDPCAP\n")); err == nil {
+		t.Error("a pcap name with a path accepted")
+	}
+	// the second, good copy of a run and a pcap is used
+	var b bytes.Buffer
+	b.WriteString("@@RUN {\"scenario\":\"ikev1-main\",\"run\":1,\"delay_\n")
+	WriteRun(&b, report.Run{Scenario: report.Main, Index: 1, DelayMS: 7})
+	WriteRun(&b, report.Run{Scenario: report.Main, Index: 1, DelayMS: 8})
+	b.WriteString("@@PCAP a.pcap\nAA!A\n@@ENDPCAP\n")
+	WritePcap(&b, "a.pcap", []byte("abc"))
+	out, err := Parse(&b)
+	if err != nil || out.Corrupt != 2 || len(out.Runs) != 1 || out.Runs[0].DelayMS != 7 || string(out.Pcaps["a.pcap"]) != "abc" {
+		t.Fatalf("%+v %v", out, err)
 	}
 }
 
