@@ -325,7 +325,14 @@ func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote
 
 // moved updates the children after an address change.
 func (m *Manager) moved(sa *IKESA, oldL, oldR netip.AddrPort) {
+	// Nothing to move in the kernel when the addresses did not change:
+	// the nAR's MOBIKE after a context transfer, whose SA was imported at
+	// the new addresses and whose children ipsec-cxtpd installed already.
+	same := oldL == sa.Local && oldR == sa.Remote
 	for _, c := range sa.Children {
+		if same {
+			break
+		}
 		if err := m.Kernel.Move(sa, c, oldL.Addr(), oldR.Addr()); err != nil {
 			m.emit(Event{Kind: "failed", SA: sa, Child: c, Err: err})
 		}
