@@ -29,7 +29,8 @@ func TestExamples(t *testing.T) {
 		if filepath.Base(f) == "nar.toml" {
 			m := c.Module
 			if m.Address != netip.MustParseAddr("2001:db8:2::1") || m.Rule != ipsecmod.RuleSPIDst ||
-				m.Predict != netip.MustParsePrefix("2001:db8:2::/64") || m.Lifetime != 60*time.Second || c.Racoon.Socket == "" {
+				m.Predict != netip.MustParsePrefix("2001:db8:2::/64") || m.Lifetime != 60*time.Second || c.Racoon.Socket == "" ||
+				c.Iked.Socket == "" || c.Iked.MaxRoundTrips != 3 || c.Iked.TimerValue != 5*time.Second {
 				t.Fatalf("%+v", m)
 			}
 		}
@@ -52,6 +53,9 @@ func TestConfigErrors(t *testing.T) {
 		{"predict_prefix = \"10.0.0.0/8\"\n" + base, "predict_prefix: want an IPv6 prefix"},
 		{base + "[log]\nlevel = \"loud\"\n", "f.toml:5: log.level"},
 		{"address = \n", "f.toml:1:"},
+		{base + "[iked]\nsocket = \"/s\"\nmax_round_trips = -1\n", "f.toml:6: iked.max_round_trips: -1 out of range"},
+		{base + "[iked]\ntimer = \"soon\"\n", "f.toml:5: iked.timer:"},
+		{base + "[iked]\nrounds = 3\n", `unknown key "iked.rounds"`},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig("f.toml", []byte(c.text))
