@@ -124,11 +124,14 @@ mobike = true
 `
 
 // startIked runs an iked without a kernel (SAs in memory) on loopback.
-func startIked(t *testing.T, listen []string, port int, name, remote, lid, rid, lts, rts string) string {
+func startIked(t *testing.T, listen []string, port int, name, remote, lid, rid, lts, rts string, extra ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "iked.sock")
 	src := fmt.Sprintf(ikedConf, strings.Join(listen, `", "`), port, port+1, sock, name, remote, lid, rid, lts, rts)
+	for _, e := range extra {
+		src += e + "\n"
+	}
 	path := filepath.Join(dir, "iked.toml")
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
@@ -191,17 +194,36 @@ func hexSPI(t *testing.T, s string) uint32 {
 // UPDATE_SPI in the same request as UPDATE_SA_ADDRESSES changes it.
 func TestIKEv2TransferMOBIKE(t *testing.T) {
 	for i, tc := range []struct {
-		name         string
-		collide, ike bool
-	}{{"none", false, false}, {"esp", true, false}, {"esp+ike", true, true}} {
-		t.Run(tc.name, func(t *testing.T) { testIKEv2Transfer(t, 20000+(os.Getpid()+97*i)%20000, tc.collide, tc.ike) })
+		name                    string
+		collide, ike, mnIgnores bool
+	}{{"none", false, false, false}, {"esp", true, false, false}, {"esp+ike", true, true, false}, {"esp,mn-without-update-spi", true, false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			testIKEv2Transfer(t, 20000+(os.Getpid()+97*i)%20000, tc.collide, tc.ike, tc.mnIgnores)
+		})
 	}
 }
 
-func testIKEv2Transfer(t *testing.T, port int, collide, ikeCollide bool) {
+func testIKEv2Transfer(t *testing.T, port int, collide, ikeCollide, mnIgnores bool) {
 	pcoa, ncoa := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.3")
 	parA, narA := netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.4")
-	mnS := startIked(t, []string{"127.0.0.1", "127.0.0.3"}, port, "home", "127.0.0.2", "mn@example", "ar@example", "10.1.0.0/16", "10.2.0.0/16")
+	var extra []string
+	if mnIgnores {
+		// The fallback's IKE_SA_INIT comes from the nAR: the MN needs a
+		// connection that accepts any access router.
+		extra = append(extra, "update_spi = false", `
+[[connection]]
+name = "any-ar"
+remote_addr = "%any"
+local_id = "mn@example"
+remote_id = "ar@example"
+ike_proposals = ["aes128-sha256-x25519"]
+esp_proposals = ["aes128-sha256"]
+local_ts = ["10.1.0.0/16"]
+remote_ts = ["10.2.0.0/16"]
+mobike = true
+update_spi = false`)
+	}
+	mnS := startIked(t, []string{"127.0.0.1", "127.0.0.3"}, port, "home", "127.0.0.2", "mn@example", "ar@example", "10.1.0.0/16", "10.2.0.0/16", extra...)
 	parS := startIked(t, []string{"127.0.0.2"}, port, "mn", "127.0.0.1", "ar@example", "mn@example", "10.2.0.0/16", "10.1.0.0/16")
 	narS := startIked(t, []string{"127.0.0.4"}, port, "mn", "127.0.0.1", "ar@example", "mn@example", "10.2.0.0/16", "10.1.0.0/16")
 	ctl(t, mnS, "initiate", "home")
@@ -271,6 +293,26 @@ func testIKEv2Transfer(t *testing.T, port int, collide, ikeCollide bool) {
 	narIked.Wait()
 	elapsed := time.Since(start)
 	res := narIked.Outcomes()
+	if mnIgnores {
+		// The MN moved but ignored UPDATE_SPI: Algorithm 1 gives up at
+		// once and the nAR negotiates a new IKE SA with the MN's nCoA.
+		if len(res) != 1 || res[0].Err != nil || res[0].RoundTrips != 1 || !res[0].Fallback {
+			t.Fatalf("move: %+v", res)
+		}
+		var sm string
+		for i := 0; i < 200; i++ {
+			sm = ctl(t, mnS, "status")
+			if got := ikeSPIRe.FindAllStringSubmatch(sm, -1); len(got) == 1 && got[0][1] != spis[1] && strings.Contains(sm, "ESTABLISHED responder") {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !strings.Contains(sm, "ESTABLISHED responder") || !strings.Contains(sm, fmt.Sprintf("remote %v:%d", narA, port)) || strings.Contains(sm, spis[1]) {
+			t.Fatalf("no new IKE SA nAR -> MN after the fallback:\n%s", sm)
+		}
+		t.Logf("%v\nMN:\n%s", res[0], sm)
+		return
+	}
 	if len(res) != 1 || res[0].Err != nil || res[0].RoundTrips != 1 || res[0].Fallback {
 		t.Fatalf("move: %+v", res)
 	}
