@@ -91,6 +91,9 @@ type entry struct {
 	haveDisc   bool
 	created    time.Time
 	timer      *time.Timer
+	// ikev2SPIs are the inbound SPIs of the IKEv2 children handed to the
+	// IKE daemon (it repairs their collisions with UPDATE_SPI).
+	ikev2SPIs map[uint32]bool
 }
 
 // New returns a module; cfg.Kernel is required.
@@ -652,11 +655,8 @@ func (m *Module) activate(ctx context.Context, k Kind, mn, ncoa netip.Addr) erro
 	var err error
 	switch k {
 	case KindSA:
-		if len(e.sas) == 0 && len(e.colls) == 0 || e.target != ncoa {
-			// Fresh read of the SAD only when nothing was checked ahead.
-			err = m.installSAs(ctx, e, ncoa, !e.prechecked || len(e.sas) > 0)
-		}
-		if err == nil && len(e.colls) > 0 && e.have[KindIKEv2] && m.cfg.IKEv2 != nil && m.ikev2Repairs(e) {
+		err = m.ensureSAs(ctx, e, ncoa)
+		if err == nil && len(e.colls) > 0 && (e.have[KindIKEv2] || len(e.ikev2SPIs) > 0) && m.cfg.IKEv2 != nil && m.ikev2Repairs(e) {
 			// IKEv2 repairs in band: the IKEv2 kind's activation sends
 			// UPDATE_SPI for these SPIs (Algorithm 1); iked installs the
 			// children under their new SPIs.
@@ -675,7 +675,15 @@ func (m *Module) activate(ctx context.Context, k Kind, mn, ncoa netip.Addr) erro
 	case KindIKEv1:
 		err = m.importIKEv1(ctx, e, ncoa)
 	case KindIKEv2:
-		err = m.importIKEv2(ctx, e, ncoa)
+		if e.have[KindSA] && !e.active[KindSA] {
+			// The SA kind's activation may come after this one: install
+			// its SAs now so that the collisions UPDATE_SPI repairs are
+			// known (the SA kind's activation then finds them in place).
+			err = m.ensureSAs(ctx, e, ncoa)
+		}
+		if err == nil {
+			err = m.importIKEv2(ctx, e, ncoa)
+		}
 	}
 	if err != nil && !errors.Is(err, ErrCollision) {
 		return err
@@ -693,6 +701,16 @@ func (m *Module) activate(ctx context.Context, k Kind, mn, ncoa netip.Addr) erro
 		m.dropIfDone(e)
 	}
 	return err
+}
+
+// ensureSAs installs the entry's SAs for ncoa unless they are already
+// (or were found colliding) for it.
+func (m *Module) ensureSAs(ctx context.Context, e *entry, ncoa netip.Addr) error {
+	if len(e.sas) == 0 && len(e.colls) == 0 || e.target != ncoa {
+		// Fresh read of the SAD only when nothing was checked ahead.
+		return m.installSAs(ctx, e, ncoa, !e.prechecked || len(e.sas) > 0)
+	}
+	return nil
 }
 
 func (e *entry) allActive() bool {
@@ -791,6 +809,12 @@ func (m *Module) importIKEv2(ctx context.Context, e *entry, ncoa netip.Addr) err
 	for _, sa := range e.ctx.IKEv2 {
 		local := netip.AddrPortFrom(m.localAddr(e, sa.Local.Addr()), sa.Local.Port())
 		remote := netip.AddrPortFrom(ncoa, sa.Remote.Port())
+		if e.ikev2SPIs == nil {
+			e.ikev2SPIs = map[uint32]bool{}
+		}
+		for _, ch := range sa.Children {
+			e.ikev2SPIs[ch.SPIIn] = true
+		}
 		var coll []uint32
 		for _, c := range e.colls {
 			for _, ch := range sa.Children {
@@ -819,7 +843,7 @@ func (m *Module) importIKEv2(ctx context.Context, e *entry, ncoa netip.Addr) err
 // SA of a transferred IKEv2 child, hence repairable by UPDATE_SPI.
 func (m *Module) ikev2Repairs(e *entry) bool {
 	for _, c := range e.colls {
-		ok := false
+		ok := c.Inbound && e.ikev2SPIs[c.SPI]
 		for _, sa := range e.ctx.IKEv2 {
 			for _, ch := range sa.Children {
 				if c.Inbound && c.SPI == ch.SPIIn {
