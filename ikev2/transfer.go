@@ -176,7 +176,7 @@ type RepairOptions struct {
 // RepairResult is what Algorithm 1 did.
 type RepairResult struct {
 	RoundTrips int
-	Updated    int  // SPIs changed
+	Updated    int  // UPDATE_SPI notifications sent (all applied unless Fallback)
 	Fallback   bool // a complete IKEv2 negotiation was relaunched
 	Err        error
 }

@@ -162,8 +162,8 @@ type IKEv2Outcome struct {
 	IKECollision bool
 	ESPColliding []uint32
 	RoundTrips   int
-	Updated      int
-	Fallback     bool
+	Updated      int  // UPDATE_SPI sent; applied by both ends unless Fallback
+	Fallback     bool // a full IKEv2 negotiation was relaunched
 	Err          error
 }
 
