@@ -324,6 +324,9 @@ update_spi = false`)
 		t.Fatalf("move: %+v", res)
 	}
 	t.Logf("%v (pre-install + activation + MOBIKE: %v)", res[0], elapsed)
+	if st := nm.Status(); len(st.IKEv2) != 1 || !strings.Contains(st.IKEv2[0], "round trips 1") {
+		t.Fatalf("status: %q", st.IKEv2)
+	}
 	wantUpd := 0
 	if collide {
 		wantUpd++

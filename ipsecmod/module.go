@@ -1001,6 +1001,7 @@ type Status struct {
 	Entries    []EntryStatus // contexts pre-installed, not all live yet
 	Activated  []EntryStatus // the last contexts that went live
 	Collisions []string
+	IKEv2      []string // the IKE daemon's last moves after a transfer (MOBIKE, UPDATE_SPI)
 }
 
 // EntryStatus describes one MN's context on this router.
@@ -1026,6 +1027,11 @@ func (m *Module) Status() Status {
 	}
 	sort.Slice(st.Entries, func(i, j int) bool { return st.Entries[i].MN.Less(st.Entries[j].MN) })
 	st.Activated = append(st.Activated, m.done...)
+	if o, ok := m.cfg.IKEv2.(interface{ Outcomes() []IKEv2Outcome }); ok {
+		for _, x := range o.Outcomes() {
+			st.IKEv2 = append(st.IKEv2, x.String())
+		}
+	}
 	return st
 }
 

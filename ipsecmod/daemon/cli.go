@@ -175,6 +175,9 @@ func FormatStatus(st ipsecmod.Status) string {
 	for _, c := range st.Collisions {
 		fmt.Fprintf(&sb, "collision %s\n", c)
 	}
+	for _, c := range st.IKEv2 {
+		fmt.Fprintf(&sb, "ikev2 %s\n", c)
+	}
 	return sb.String()
 }
 
