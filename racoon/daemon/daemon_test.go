@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,11 +51,20 @@ sainfo anonymous {
 
 func startSide(t *testing.T, me, peer netip.AddrPort, mode, myid, enc, hash, dh, pfs, pskLines string) *side {
 	t.Helper()
+	return startSideListen(t, me, nil, peer, mode, myid, enc, hash, dh, pfs, pskLines)
+}
+
+// startSideListen is startSide with more listen addresses (same port).
+func startSideListen(t *testing.T, me netip.AddrPort, more []netip.Addr, peer netip.AddrPort, mode, myid, enc, hash, dh, pfs, pskLines string) *side {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "psk.txt"), []byte(pskLines), 0600); err != nil {
 		t.Fatal(err)
 	}
 	src := fmt.Sprintf(testConf, dir, me.Addr(), me.Port(), peer.Addr(), peer.Port(), mode, myid, enc, hash, dh, pfs)
+	for _, a := range more {
+		src = strings.Replace(src, "listen { ", fmt.Sprintf("listen { isakmp %s [%d]; ", a, me.Port()), 1)
+	}
 	c, err := conf.Parse(filepath.Join(dir, "racoon.conf"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +282,89 @@ func TestExportImport(t *testing.T) {
 	}
 	if n := sa.d.stats.p1up.Load(); n != 1 {
 		t.Errorf("A negotiated %d phase 1s, want 1", n)
+	}
+}
+
+// After a handover both ends of the phase 1 move: the MN (A) negotiated
+// it from its old address with the pAR (B); B's export is imported into
+// the nAR (C) at the MN's new address, and C's quick mode reaches A there.
+// A answers from the new address and installs the SAs between it and C,
+// with no new phase 1 on either side.
+func TestImportedPhase1BothEndsMoved(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs 127.0.0.x on loopback")
+	}
+	a := netip.MustParseAddrPort("127.0.0.1:15710")
+	a2 := netip.MustParseAddr("127.0.0.4")
+	b := netip.MustParseAddrPort("127.0.0.2:15711")
+	c := netip.MustParseAddrPort("127.0.0.3:15712")
+	sa := startSideListen(t, a, []netip.Addr{a2}, b, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.2 k-ab\n127.0.0.3 k-ab\n")
+	sb := startSide(t, b, a, "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.1 k-ab\n")
+	sc := startSide(t, c, netip.AddrPortFrom(a2, a.Port()), "main", "address", "3des", "sha1", "modp1024", "modp1024", "127.0.0.4 not-used\n")
+	ctx := context.Background()
+	if err := sa.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(a.Addr(), 0), Dst: netip.AddrPortFrom(b.Addr(), 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "A-B SAs", func() bool {
+		x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+		y, _ := sb.cl.SAs(ctx, admin.ProtoESP)
+		return len(x) == 2 && len(y) == 2
+	})
+	old := map[uint32]bool{}
+	x, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+	for _, e := range x {
+		old[e.SPI] = true
+	}
+	pc, err := sb.cl.ExportPhase1(ctx, admin.Selector{Remote: netip.AddrPortFrom(a.Addr(), 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Wipe()
+	if err := sc.cl.ImportPhase1(ctx, pc, c, netip.AddrPortFrom(a2, a.Port())); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.cl.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: 32, PrefD: 32, ULProto: 255, Src: netip.AddrPortFrom(c.Addr(), 0), Dst: netip.AddrPortFrom(a2, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	// A's new SAs are between its new address and C, as C's
+	var fresh []*pfkey.SAEntry
+	poll(t, "C-A SAs at A's new address", func() bool {
+		fresh = fresh[:0]
+		y, _ := sa.cl.SAs(ctx, admin.ProtoESP)
+		for _, e := range y {
+			if !old[e.SPI] {
+				fresh = append(fresh, e)
+			}
+		}
+		z, _ := sc.cl.SAs(ctx, admin.ProtoESP)
+		return len(fresh) == 2 && len(z) == 2
+	})
+	z, _ := sc.cl.SAs(ctx, admin.ProtoESP)
+	for _, e := range fresh {
+		if !(e.Src == a2 && e.Dst == c.Addr() || e.Src == c.Addr() && e.Dst == a2) {
+			t.Errorf("A's new SA %s is not between %s and %s", e, a2, c.Addr())
+		}
+		twin := false
+		for _, f := range z {
+			twin = twin || f.SPI == e.SPI && f.Src == e.Src && f.Dst == e.Dst && bytes.Equal(f.Keys.Enc, e.Keys.Enc)
+		}
+		if !twin {
+			t.Errorf("A's SA %s has no twin on C", e)
+		}
+	}
+	for name, s := range map[string]*side{"A": sa, "C": sc} {
+		l, _ := s.cl.Phase1s(ctx)
+		if len(l) != 1 || l[0].Index != pc.Index {
+			t.Errorf("%s's phase 1s: %+v, want only the exported one", name, l)
+		}
+	}
+	if l, _ := sa.cl.Phase1s(ctx); len(l) == 1 && (l[0].Local.Addr() != a2 || l[0].Remote.Addr() != c.Addr()) {
+		t.Errorf("A's phase 1 is %s <-> %s, want %s <-> %s", l[0].Local, l[0].Remote, a2, c.Addr())
+	}
+	if n := sa.d.stats.p1up.Load() + sc.d.stats.p1up.Load(); n != 1 {
+		t.Errorf("%d phase 1s negotiated, want A-B's only", n)
 	}
 }
 

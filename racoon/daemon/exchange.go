@@ -84,10 +84,21 @@ func (d *Daemon) handlePacket(p packet) {
 	// Once the SA is up, an authenticated message from a new address moves
 	// the peer there (racoon answers where a message came from; an ISAKMP SA
 	// imported after a context transfer meets its peer at a new address).
+	// One that reached another of our addresses moves our side too: a
+	// mobile node whose phase 1 was with its old care-of address answers
+	// from the new one and installs its SAs there.
 	moved := func() {
-		if ph.sa.Established() && p.from != ph.peer && !ph.deleted {
+		if !ph.sa.Established() || ph.deleted {
+			return
+		}
+		if p.from != ph.peer {
 			d.logf("INFO: ISAKMP-SA %x:%x: peer now at %s (was %s)", ph.sa.ICookie, ph.sa.RCookie, p.from, ph.peer)
 			ph.peer = p.from
+		}
+		if p.sock != nil && p.natt == ph.natt && p.local.IsValid() && !p.local.Addr().IsUnspecified() && p.local.Addr().Unmap() != ph.sa.Local.Addr().Unmap() {
+			d.logf("INFO: ISAKMP-SA %x:%x: local address now %s (was %s)", ph.sa.ICookie, ph.sa.RCookie, p.local, ph.sa.Local)
+			ph.sa.Local = p.local
+			ph.sock = p.sock
 		}
 	}
 	switch h.ExchangeType {
