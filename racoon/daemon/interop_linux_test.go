@@ -338,6 +338,9 @@ func TestInteropStrongSwan(t *testing.T) {
 					t.Errorf("SPI %08x not in charon's SAs:\n%s", s.SPI, sas)
 				}
 			}
+			// charon's ESP towards ikectx's subnet crosses, and ikectx's
+			// inbound SA decrypts and authenticates it
+			checkESPCrosses(t, ik, swNS, ikNS, "vik"+strconv.Itoa(os.Getpid()%100000), e.f)
 		})
 	}
 }

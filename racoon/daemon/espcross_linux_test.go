@@ -1,0 +1,291 @@
+package daemon
+
+// ESP from charon (kernel-libipsec) towards ikectx's protected subnet,
+// captured on ikectx's interface and decrypted with the keys of the
+// inbound SA ikectx negotiated (its admin dump in --no-kernel mode).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
+
+	"github.com/ikectx/ikectx/pfkey"
+	"github.com/ikectx/ikectx/racoon/admin"
+	"github.com/ikectx/ikectx/racoon/internal/esptest"
+)
+
+// inNS runs fn on a thread that is in network namespace ns; sockets fn
+// opens stay in that namespace.
+func inNS(t *testing.T, ns string, fn func() error) error {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+	if err != nil {
+		return err
+	}
+	defer orig.Close()
+	target, err := os.Open("/run/netns/" + ns)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		return err
+	}
+	ferr := fn()
+	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		panic(err) // this thread must not go back to the pool in the wrong namespace
+	}
+	return ferr
+}
+
+// espFrame is one ESP packet seen on the wire.
+type espFrame struct {
+	udp  bool   // UDP-encapsulated (RFC 3948, port 4500)
+	size int    // Ethernet frame bytes
+	esp  []byte // from the SPI to the ICV
+	src  netip.Addr
+	dst  netip.Addr
+}
+
+// captureESP records the ESP packets (IP protocol 50, or UDP to port 4500
+// with a non-zero first word, RFC 3948) that arrive on dev inside namespace
+// ns, read from an AF_PACKET socket (frames addressed to this host only,
+// not the ones it sends) and decoded with gopacket. The socket has a 20 ms
+// receive timeout, so stopping never waits for a further frame. snap
+// returns the packets so far; stop ends the capture.
+func captureESP(t *testing.T, ns, dev string) (snap func() []espFrame, stop func()) {
+	proto := int(htons(unix.ETH_P_ALL))
+	var fd int
+	if err := inNS(t, ns, func() error {
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto); err != nil {
+			return err
+		}
+		if err = unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err == nil {
+			err = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 20000})
+		}
+		if err != nil {
+			unix.Close(fd)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var frames []espFrame
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer unix.Close(fd)
+		buf := make([]byte, 65536)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			n, from, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
+				continue // EAGAIN at each timeout, EINTR
+			}
+			if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
+				continue
+			}
+			p := gopacket.NewPacket(buf[:n], layers.LayerTypeEthernet, gopacket.Default)
+			f := espFrame{size: n}
+			if nl := p.NetworkLayer(); nl != nil {
+				f.src, _ = netip.AddrFromSlice(nl.NetworkFlow().Src().Raw())
+				f.dst, _ = netip.AddrFromSlice(nl.NetworkFlow().Dst().Raw())
+			}
+			if u, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP); u != nil {
+				if u.DstPort != 4500 || len(u.Payload) < 8 || bytes.Equal(u.Payload[:4], []byte{0, 0, 0, 0}) {
+					continue // IKE (non-ESP marker) or a NAT-keepalive (1 byte)
+				}
+				f.udp, f.esp = true, append([]byte(nil), u.Payload...)
+			} else if e, _ := p.Layer(layers.LayerTypeIPSecESP).(*layers.IPSecESP); e != nil {
+				f.esp = append(append([]byte(nil), e.Contents...), e.Payload...)
+			} else {
+				continue
+			}
+			mu.Lock()
+			frames = append(frames, f)
+			mu.Unlock()
+		}
+	}()
+	return func() []espFrame {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]espFrame(nil), frames...)
+		}, func() {
+			close(quit)
+			<-done
+		}
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// decoderFor maps an SA of ikectx's dump to the test decoder.
+func decoderFor(e *pfkey.SAEntry) (*esptest.SA, error) {
+	sa := &esptest.SA{SPI: e.SPI, EncKey: e.Keys.Enc, AuthKey: e.Keys.Auth}
+	switch e.Enc {
+	case pfkey.EncDESCBC:
+		sa.Cipher = esptest.DESCBC
+	case pfkey.Enc3DESCBC:
+		sa.Cipher = esptest.TripleDESCBC
+	case pfkey.EncAESCBC:
+		sa.Cipher = esptest.AESCBC
+	default:
+		return nil, fmt.Errorf("cipher %v not in the test decoder", e.Enc)
+	}
+	switch e.Auth {
+	case pfkey.AuthMD5HMAC:
+		sa.Auth = esptest.HMACMD596
+	case pfkey.AuthSHA1HMAC:
+		sa.Auth = esptest.HMACSHA196
+	case pfkey.AuthSHA2_256HMAC:
+		sa.Auth = esptest.HMACSHA256128
+	default:
+		return nil, fmt.Errorf("integrity %v not in the test decoder", e.Auth)
+	}
+	return sa, nil
+}
+
+// innerHost is the first host of a family's inner subnet (charon's side
+// has it on lo; on ikectx's side it is only a destination).
+func innerHost(net0 string) netip.Addr {
+	if strings.Contains(net0, ":") {
+		return netip.MustParseAddr(net0 + "1")
+	}
+	return netip.MustParseAddr(strings.TrimSuffix(net0, "0") + "1")
+}
+
+// checkESPCrosses sends UDP datagrams from charon's protected address to one
+// in ikectx's protected subnet, captures them on ikectx's interface as ESP,
+// and decrypts and authenticates them with ikectx's inbound SA.
+func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily) {
+	ctx := context.Background()
+	ours, err := ik.cl.SAs(ctx, admin.ProtoESP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, e := range ours {
+			e.Keys.Wipe()
+		}
+	}()
+	var in, out *pfkey.SAEntry
+	for _, e := range ours {
+		switch {
+		case e.Dst == netip.MustParseAddr(f.ik):
+			in = e
+		case e.Src == netip.MustParseAddr(f.ik):
+			out = e
+		}
+	}
+	if in == nil || out == nil {
+		t.Fatalf("no inbound (to %s) or outbound SA in ikectx's dump: %v", f.ik, ours)
+	}
+	dec, err := decoderFor(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// control: the outbound SA's keys must not authenticate these packets
+	wrong, err := decoderFor(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong.SPI = in.SPI
+	src, dst := innerHost(f.swHost), innerHost(f.ikHost)
+	snap, stop := captureESP(t, ikNS, dev)
+	defer stop()
+	var conn *net.UDPConn
+	if err := inNS(t, swNS, func() (err error) {
+		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lport := uint16(conn.LocalAddr().(*net.UDPAddr).Port)
+	const want = 3
+	var frames []espFrame
+	start := time.Now()
+	for i := 0; i < want; i++ {
+		conn.Write([]byte(fmt.Sprintf("ikectx-esp-interop-%d-%s", i, f.name)))
+		time.Sleep(20 * time.Millisecond)
+	}
+	// wait for the last datagram to cross (libipsec's threads), 2 s at most
+	for time.Since(start) < 2*time.Second {
+		if frames = snap(); len(frames) >= want {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // anything unexpected after them
+	frames = snap()
+	t.Logf("ESP: %d packets captured on ikectx's side (%d datagrams sent 20 ms apart)", len(frames), want)
+	if len(frames) < want {
+		t.Fatalf("%d ESP packets captured on ikectx's side, want %d", len(frames), want)
+	}
+	seen := map[string]bool{}
+	var lastSeq uint32
+	for i, fr := range frames {
+		if fr.src != netip.MustParseAddr(f.sw) || fr.dst != netip.MustParseAddr(f.ik) {
+			t.Errorf("ESP #%d %v -> %v, want %s -> %s", i, fr.src, fr.dst, f.sw, f.ik)
+		}
+		if _, err := wrong.Decode(fr.esp); !errors.Is(err, esptest.ErrICV) {
+			t.Errorf("ESP #%d: the outbound SA's key gave %v, want an ICV mismatch", i, err)
+		}
+		p, err := dec.Decode(fr.esp)
+		if err != nil {
+			t.Errorf("ESP #%d (udp %v, %d bytes): %v", i, fr.udp, len(fr.esp), err)
+			continue
+		}
+		pk := gopacket.NewPacket(p.Payload, map[uint8]gopacket.LayerType{4: layers.LayerTypeIPv4, 41: layers.LayerTypeIPv6}[p.NextHeader], gopacket.Default)
+		n, u := pk.NetworkLayer(), pk.Layer(layers.LayerTypeUDP)
+		if n == nil || u == nil {
+			t.Errorf("ESP #%d: next header %d, inner packet not IP/UDP: %v", i, p.NextHeader, pk)
+			continue
+		}
+		isrc, _ := netip.AddrFromSlice(n.NetworkFlow().Src().Raw())
+		idst, _ := netip.AddrFromSlice(n.NetworkFlow().Dst().Raw())
+		ud := u.(*layers.UDP)
+		pl := string(ud.Payload)
+		if isrc != src || idst != dst || uint16(ud.SrcPort) != lport || ud.DstPort != 9 ||
+			!strings.HasPrefix(pl, "ikectx-esp-interop-") || !strings.HasSuffix(pl, "-"+f.name) || seen[pl] {
+			t.Errorf("ESP #%d seq %d: inner %v:%d -> %v:%d %q, want %v:%d -> %v:9, one of the datagrams sent",
+				i, p.Seq, isrc, ud.SrcPort, idst, ud.DstPort, ud.Payload, src, lport, dst)
+			continue
+		}
+		if p.Seq <= lastSeq {
+			t.Errorf("ESP #%d: sequence number %d after %d", i, p.Seq, lastSeq)
+		}
+		lastSeq = p.Seq
+		seen[pl] = true
+		t.Logf("ESP #%d: SPI %08x seq %d, %s, frame %d bytes, ESP %d, pad %d, next header %d: %v:%d -> %v:9 %q",
+			i, p.SPI, p.Seq, map[bool]string{true: "UDP 4500", false: "IP proto 50"}[fr.udp], fr.size, len(fr.esp), p.PadLen, p.NextHeader, isrc, ud.SrcPort, idst, ud.Payload)
+	}
+	for i := 0; i < want; i++ {
+		if pl := fmt.Sprintf("ikectx-esp-interop-%d-%s", i, f.name); !seen[pl] {
+			t.Errorf("datagram %q not recovered from the ESP packets", pl)
+		}
+	}
+}
