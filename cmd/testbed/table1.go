@@ -45,7 +45,7 @@ func parseTable1Flags(args []string) (table1Flags, error) {
 	fs.StringVar(&f.scenarios, "scenarios", "all", "comma-separated: main, aggressive, predictive, reactive")
 	fs.StringVar(&f.delay, "delay", "", "netem delay on the access links (e.g. 5ms)")
 	fs.StringVar(&f.loss, "loss", "", "netem loss on the access links (e.g. 1%)")
-	fs.BoolVar(&f.check, "check", false, "short self-check: fail unless every scenario that ran restored MN-HA traffic with the expected messages (CTAR 106, CTAA 82; racoon 11/8)")
+	fs.BoolVar(&f.check, "check", false, "short self-check: fail unless every scenario that ran restored MN-HA traffic with the expected messages (CTAR 106, CTAA 82, then a 3-message quick-mode rekey MN<->nAR on the transferred phase 1; racoon 11/8)")
 	fs.DurationVar(&f.timeout, "timeout", 40*time.Minute, "bound on the whole run")
 	fs.IntVar(&f.mem, "mem", 512, "guest memory in MB")
 	fs.BoolVar(&f.verbose, "v", false, "show the boot log, build steps and the guest's diagnostics")
@@ -274,7 +274,9 @@ func writeTable1(f table1Flags, out scenario.Output) (int, error) {
 
 // checkTable1 is the short run's acceptance: every run of a scenario that
 // ran restored MN-HA traffic, a context transfer's activation is one CTAR of
-// 106 bytes acknowledged by one CTAA of 82, and the IKEv1 exchanges have
+// 106 bytes acknowledged by one CTAA of 82 and followed by a quick-mode
+// rekey MN<->nAR on the transferred phase 1 (3 frames, no new phase 1,
+// traffic through the new SAs), and the IKEv1 exchanges have
 // racoon's message counts (11 main + quick, 8 aggressive + quick).
 func checkTable1(out scenario.Output) []string {
 	var p []string
@@ -297,6 +299,12 @@ func checkTable1(out scenario.Output) []string {
 		case report.Predictive, report.Reactive:
 			if fmt.Sprint(kinds[report.KindCTAR]) != "[106]" || fmt.Sprint(kinds[report.KindCTAA]) != "[82]" {
 				p = append(p, fmt.Sprintf("%s: CTAR %v CTAA %v, want [106] and [82]", name, kinds[report.KindCTAR], kinds[report.KindCTAA]))
+			}
+			switch {
+			case !r.Rekey || !r.RekeyOK:
+				p = append(p, fmt.Sprintf("%s: quick-mode rekey MN<->nAR on the transferred phase 1 failed: %s", name, r.RekeyError))
+			case r.RekeyFrames != 3:
+				p = append(p, fmt.Sprintf("%s: quick-mode rekey took %d IKE frames, want 3", name, r.RekeyFrames))
 			}
 		case report.Main, report.Aggressive:
 			want := map[string]int{report.Main: 11, report.Aggressive: 8}[r.Scenario]

@@ -33,9 +33,11 @@ func TestWriteTable1AndCheck(t *testing.T) {
 	out.Runs = []report.Run{
 		{Scenario: report.Main, Index: 1, DelayMS: 300, Restored: 6e6, Records: recs, Frames: make([]report.Frame, 11)},
 		{Scenario: report.Predictive, Index: 1, DelayMS: 5, Restored: 6e6, Records: recs,
-			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 106}, {Kind: report.KindCTAA, Len: 82}}},
+			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 106}, {Kind: report.KindCTAA, Len: 82}},
+			Rekey: true, RekeyOK: true, RekeyMS: 120, RekeyFrames: 3, RekeyBytes: 700},
 		{Scenario: report.Predictive, Index: 2, DelayMS: 5, Restored: 6e6,
-			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 110}}},
+			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 110}},
+			Rekey: true, RekeyOK: true, RekeyMS: 140, RekeyFrames: 3, RekeyBytes: 700},
 	}
 	for i := range out.Runs[0].Frames {
 		out.Runs[0].Frames[i] = report.Frame{Kind: report.KindIKE, Len: 150}
@@ -53,8 +55,20 @@ func TestWriteTable1AndCheck(t *testing.T) {
 	if !strings.Contains(string(md), "not run (not selected (--scenarios))") || !strings.Contains(string(md), "not run (ipsec-cxtpd missing)") {
 		t.Errorf("table:\n%s", md)
 	}
+	if !strings.Contains(string(md), "- quick-mode rekey MN<->nAR with the phase 1 transferred from the pAR, IKEv1 with context transfer (predictive): 2/2 ok, 130 (120–140) ms, 3 IKE frames / 700 bytes") {
+		t.Errorf("no rekey line:\n%s", md)
+	}
 	p := checkTable1(out)
 	if len(p) != 1 || !strings.Contains(p[0], "cxtp-predictive run 2: CTAR [110] CTAA []") {
+		t.Errorf("check: %q", p)
+	}
+	// a context transfer without a successful rekey, or with more than a
+	// quick mode's 3 frames, fails the check
+	out.Runs[1].RekeyOK, out.Runs[1].RekeyError = false, "no new ESP SAs"
+	out.Runs[2].RekeyFrames = 9
+	p = checkTable1(out)
+	if len(p) != 3 || !strings.Contains(p[0], "run 1: quick-mode rekey MN<->nAR on the transferred phase 1 failed: no new ESP SAs") ||
+		!strings.Contains(p[2], "run 2: quick-mode rekey took 9 IKE frames, want 3") {
 		t.Errorf("check: %q", p)
 	}
 }

@@ -79,6 +79,20 @@ type Run struct {
 	// holds after the activation: imported from the pAR's, as it negotiated
 	// none.
 	NARPhase1s int `json:"nar_phase1s,omitempty"`
+	// Rekey (context transfer): after the handover, a quick mode started
+	// on the nAR (racoon establish-sa esp) with the phase 1 imported from
+	// the pAR. RekeyOK: new ESP SAs (SPIs not the transferred ones)
+	// between the nCoA and the nAR in both kernels, still exactly one
+	// ISAKMP SA on the MN's and the nAR's racoon with the pAR phase 1's
+	// cookies, and MN-HA datagrams through the new SAs. RekeyMS: the
+	// request to the new SAs in both kernels; RekeyFrames/RekeyBytes: IKE
+	// frames on the MN's nAR-side interface during the rekey.
+	Rekey       bool    `json:"rekey,omitempty"`
+	RekeyOK     bool    `json:"rekey_ok,omitempty"`
+	RekeyMS     float64 `json:"rekey_ms,omitempty"`
+	RekeyFrames int     `json:"rekey_frames,omitempty"`
+	RekeyBytes  int     `json:"rekey_bytes,omitempty"`
+	RekeyError  string  `json:"rekey_error,omitempty"`
 	// Frames are the security set-up frames captured on the MN's
 	// nAR-side interface from the attachment on.
 	Frames  []Frame          `json:"frames"`
@@ -158,6 +172,15 @@ type Row struct {
 	ExchangeMS Stat     `json:"exchange_ms"`
 	Paper      *Paper   `json:"paper,omitempty"`
 	Errors     []string `json:"errors,omitempty"`
+	// The quick-mode rekeys MN<->nAR after a context transfer (see
+	// Run.Rekey): how many were tried and succeeded, their time and IKE
+	// frames.
+	Rekeys      int      `json:"rekeys,omitempty"`
+	RekeysOK    int      `json:"rekeys_ok,omitempty"`
+	RekeyMS     Stat     `json:"rekey_ms"`
+	RekeyFrames Stat     `json:"rekey_frames"`
+	RekeyBytes  Stat     `json:"rekey_bytes"`
+	RekeyErrors []string `json:"rekey_errors,omitempty"`
 }
 
 // Table is Table 1 with the ratios of the IKEv1 rows' delay to the
@@ -183,7 +206,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 			t.Rows = append(t.Rows, row)
 			continue
 		}
-		var d, l, m, b, am, ab, fm, ex, fl []float64
+		var d, l, m, b, am, ab, fm, ex, fl, rk, rf, rb []float64
 		for _, r := range runs {
 			if r.Scenario != sc {
 				continue
@@ -208,7 +231,19 @@ func Build(runs []Run, notRun map[string]string) Table {
 				fm = append(fm, f)
 				ex = append(ex, e)
 			}
+			if r.Rekey {
+				row.Rekeys++
+				if r.RekeyOK {
+					row.RekeysOK++
+					rk = append(rk, r.RekeyMS)
+					rf = append(rf, float64(r.RekeyFrames))
+					rb = append(rb, float64(r.RekeyBytes))
+				} else {
+					row.RekeyErrors = append(row.RekeyErrors, fmt.Sprintf("run %d: %s", r.Index, r.RekeyError))
+				}
+			}
 		}
+		row.RekeyMS, row.RekeyFrames, row.RekeyBytes = stat(rk), stat(rf), stat(rb)
 		row.FirstMsgMS, row.ExchangeMS, row.FloorMS = stat(fm), stat(ex), stat(fl)
 		if row.Runs == 0 && row.Failed == 0 {
 			row.NotRun = "no runs"
@@ -309,6 +344,25 @@ func (t Table) Markdown(w io.Writer) error {
 			floor = fmt.Sprintf("%s (delay/floor %.1f)", r.FloorMS.md(""), r.DelayMS.Median/r.FloorMS.Median)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Label, r.FirstMsgMS.md(""), r.ExchangeMS.md(""), floor)
+	}
+	first := true
+	for _, r := range t.Rows {
+		if r.Rekeys == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\n")
+			first = false
+		}
+		fmt.Fprintf(&b, "- quick-mode rekey MN<->nAR with the phase 1 transferred from the pAR, %s: %d/%d ok", r.Label, r.RekeysOK, r.Rekeys)
+		if r.RekeysOK > 0 {
+			fmt.Fprintf(&b, ", %s ms, %s IKE frames / %s bytes on the MN's link, no new phase 1 (one ISAKMP SA on the MN and the nAR, the pAR's cookies), MN-HA datagrams through the new SAs",
+				r.RekeyMS.md(""), r.RekeyFrames.md(""), r.RekeyBytes.md(""))
+		}
+		for _, e := range r.RekeyErrors {
+			fmt.Fprintf(&b, "; %s", e)
+		}
+		b.WriteString("\n")
 	}
 	if len(t.Ratios) > 0 {
 		b.WriteString("\n")

@@ -231,3 +231,30 @@ func TestPhases(t *testing.T) {
 		t.Fatal("no frames must give ok=false")
 	}
 }
+
+func TestRekeyRow(t *testing.T) {
+	runs := []Run{
+		{Scenario: Predictive, Index: 1, DelayMS: 100, Rekey: true, RekeyOK: true, RekeyMS: 200, RekeyFrames: 3, RekeyBytes: 862},
+		{Scenario: Predictive, Index: 2, DelayMS: 120, Rekey: true, RekeyError: "no new ESP SAs"},
+		{Scenario: Main, Index: 1, DelayMS: 500},
+	}
+	tb := Build(runs, nil)
+	r := tb.row(Predictive)
+	if r.Rekeys != 2 || r.RekeysOK != 1 || r.RekeyMS.Median != 200 || r.RekeyFrames.Median != 3 || len(r.RekeyErrors) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	if m := tb.row(Main); m.Rekeys != 0 {
+		t.Errorf("main: %d rekeys", m.Rekeys)
+	}
+	var b strings.Builder
+	if err := tb.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "- quick-mode rekey MN<->nAR with the phase 1 transferred from the pAR, IKEv1 with context transfer (predictive): 1/2 ok, 200 ms, 3 IKE frames / 862 bytes on the MN's link, no new phase 1 (one ISAKMP SA on the MN and the nAR, the pAR's cookies), MN-HA datagrams through the new SAs; run 2: no new ESP SAs\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+	if strings.Count(b.String(), "quick-mode rekey") != 1 {
+		t.Errorf("one rekey line expected:\n%s", b.String())
+	}
+}

@@ -23,9 +23,16 @@
 //     UDP datagram raises an ACQUIRE in the MN's kernel and the MN's racoon
 //     runs a full phase 1 (main or aggressive mode) + quick mode with the
 //     nAR's racoon, which had the MN's policies for its nCoA configured.
-//   - cxtp-predictive, cxtp-reactive: need the IPsec-CXTP module
-//     (cmd/ipsec-cxtpd, issue 5 sections 1-2) beside cxtpd on the ARs and
-//     the MN; reported "not run" until it is in the tree and driven here.
+//   - cxtp-predictive, cxtp-reactive: cxtpd and ipsec-cxtpd on the MN and
+//     the ARs move the MN's context (SAs, policies, racoon's phase 1) from
+//     the pAR to the nAR; the MN rewrites its SAD/SPD and sends the CTAR.
+//     Once traffic is back (and outside the run's capture), the nAR's
+//     racoon starts a quick mode to the MN (establish-sa esp for its
+//     outbound policy to the nCoA) on the phase 1 imported from the pAR:
+//     the run records whether new ESP SAs appeared in both kernels, the
+//     MN's and the nAR's racoon still hold only the pAR's phase 1, and
+//     MN-HA datagrams cross the new SAs (rekey_ok, rekey_ms, and the IKE
+//     frames of a capture of its own: 3 for a quick mode).
 //
 // # Counting
 //

@@ -122,6 +122,13 @@ func progress(r report.Run, runs int) string {
 	if r.FloorMS > 0 {
 		s += fmt.Sprintf(", floor %.1f ms, phase 1s on the nAR's racoon %d", r.FloorMS, r.NARPhase1s)
 	}
+	if r.Rekey {
+		if r.RekeyOK {
+			s += fmt.Sprintf(", quick-mode rekey MN<->nAR %.1f ms (%d IKE frames, %d bytes)", r.RekeyMS, r.RekeyFrames, r.RekeyBytes)
+		} else {
+			s += fmt.Sprintf(", rekey FAILED: %s", r.RekeyError)
+		}
+	}
 	if r.LinkChangeMS > 0 {
 		s += fmt.Sprintf(" (link change %.0f ms, %d lost)", r.LinkChangeMS, r.LostLink)
 	}
@@ -534,6 +541,13 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		return fail("the tunnel through the pAR never carried a datagram to the HA")
 	}
 	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
+	// the pAR's phase 1 with the MN (the one a context transfer moves)
+	var parPhase1 admin.Index
+	if p1, err := clients[1].Phase1s(ctx); err == nil && len(p1) == 1 {
+		parPhase1 = p1[0].Index
+	} else if ct {
+		return fail("the pAR's racoon holds %d phase 1s (%v), want 1", len(p1), err)
+	}
 	if sc == report.Predictive {
 		// the MN asks the pAR for a predictive transfer to the nAR; it is
 		// stored (and pre-installed) on the nAR before the MN moves
@@ -639,6 +653,15 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		}
 	}
 	pcap = capt.stop()
+	if ct {
+		// a quick-mode rekey MN<->nAR with the phase 1 imported from the
+		// pAR, while the generator still runs
+		r.Rekey = true
+		if err := s.rekey(ctx, &r, clients[0], clients[2], parPhase1, sinkFile); err != nil {
+			r.RekeyError = err.Error()
+			fmt.Fprintf(cfg.Log, "%s run %d: rekey: %v\n", sc, index, err)
+		}
+	}
 	s.stop(sender)
 	time.Sleep(100 * time.Millisecond)
 	r.Records = sinkRecords(sinkFile)
@@ -650,6 +673,145 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	r.Frames = frames
 	failed = false
 	return r, pcap
+}
+
+// rekey starts a quick mode on the nAR's racoon for its outbound policy
+// to the MN's nCoA (racoonctl establish-sa esp), which the phase 1
+// imported from the pAR carries, and checks it: two new ESP SAs (SPIs not
+// held before) between the nCoA and the nAR in each kernel, still exactly
+// one ISAKMP SA on the MN's and the nAR's racoon with the cookies of the
+// pAR's phase 1 (want), and MN-HA datagrams through the new SAs. The IKE
+// frames on the MN's nAR-side interface are counted from a capture of
+// their own (the run's capture has stopped).
+func (s *station) rekey(ctx context.Context, r *report.Run, mn, nar *admin.Client, want admin.Index, sinkFile string) error {
+	plan := s.plan
+	old := map[uint32]bool{}
+	for _, cl := range []*admin.Client{mn, nar} {
+		sas, err := cl.SAs(ctx, admin.ProtoESP)
+		if err != nil {
+			return fmt.Errorf("show-sa esp: %w", err)
+		}
+		for _, sa := range sas {
+			old[sa.SPI] = true
+		}
+	}
+	pol, err := inNetns(topo.NSNAR, func() (*pfkey.PolicyEntry, error) {
+		k, err := pfkey.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer k.Close()
+		pols, err := k.Policies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pols {
+			if p.Dir == pfkey.DirOutbound && p.Type == pfkey.PolicyIPsec && p.Dst.Contains(plan.NCoA) {
+				return p, nil
+			}
+		}
+		return nil, fmt.Errorf("no outbound policy to the nCoA on the nAR")
+	})
+	if err != nil {
+		return err
+	}
+	// the new SAs between the nCoA and the nAR in a kernel
+	fresh := func(cl *admin.Client) (toMN, fromMN *pfkey.SAEntry) {
+		sas, err := cl.SAs(ctx, admin.ProtoESP)
+		if err != nil {
+			return nil, nil
+		}
+		for _, sa := range sas {
+			if old[sa.SPI] {
+				continue
+			}
+			switch {
+			case sa.Src == plan.NCoA && sa.Dst == plan.NAR:
+				fromMN = sa
+			case sa.Src == plan.NAR && sa.Dst == plan.NCoA:
+				toMN = sa
+			}
+		}
+		return toMN, fromMN
+	}
+	capt, err := startCapture(topo.NSMN, "mn1")
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	t0 := time.Now()
+	err = nar.EstablishSA(ctx, &admin.EstablishRequest{Proto: admin.ProtoESP, Indexes: admin.Indexes{
+		PrefS: uint8(pol.Src.Bits()), PrefD: uint8(pol.Dst.Bits()), ULProto: 255,
+		Src: netip.AddrPortFrom(pol.Src.Addr(), 0), Dst: netip.AddrPortFrom(pol.Dst.Addr(), 0),
+	}})
+	if err != nil {
+		capt.stop()
+		return fmt.Errorf("establish-sa esp %v %v on the nAR: %w", pol.Src, pol.Dst, err)
+	}
+	var mnOut, narIn *pfkey.SAEntry
+	ok := waitFor(ctx, 20*time.Second, 5*time.Millisecond, func() bool {
+		mt, mf := fresh(mn)
+		nt, nf := fresh(nar)
+		if mt == nil || mf == nil || nt == nil || nf == nil {
+			return false
+		}
+		mnOut, narIn = mf, nf
+		return true
+	})
+	done := time.Now()
+	r.RekeyMS = float64(done.Sub(t0).Microseconds()) / 1000
+	time.Sleep(200 * time.Millisecond)
+	frames, ferr := report.ReadFrames(bytes.NewReader(capt.stop()))
+	for _, f := range frames {
+		if f.Kind == report.KindIKE {
+			r.RekeyFrames++
+			r.RekeyBytes += f.Len
+		}
+	}
+	if !ok {
+		return fmt.Errorf("no new ESP SAs between the nCoA and the nAR in both kernels within 20 s (%d IKE frames)", r.RekeyFrames)
+	}
+	if ferr != nil {
+		return fmt.Errorf("reading the rekey capture: %w", ferr)
+	}
+	if narIn.SPI != mnOut.SPI {
+		return fmt.Errorf("the MN's new outbound SA 0x%x is not the nAR's new inbound 0x%x", mnOut.SPI, narIn.SPI)
+	}
+	for _, st := range []struct {
+		name string
+		cl   *admin.Client
+	}{{"MN", mn}, {"nAR", nar}} {
+		p1, err := st.cl.Phase1s(ctx)
+		if err != nil {
+			return fmt.Errorf("show-sa isakmp on the %s: %w", st.name, err)
+		}
+		if len(p1) != 1 || p1[0].Index != want {
+			var l []string
+			for _, p := range p1 {
+				l = append(l, fmt.Sprintf("%x/%x", p.Index.I, p.Index.R))
+			}
+			return fmt.Errorf("the %s's racoon holds phase 1s %v, want only the pAR's %x/%x", st.name, l, want.I, want.R)
+		}
+	}
+	// MN-HA traffic through the new SAs: a datagram from the nCoA at the
+	// HA after the rekey, bytes on the MN's new outbound SA and on the
+	// nAR's new inbound one
+	ncoa := plan.NCoA.String()
+	if !waitFor(ctx, 5*time.Second, 20*time.Millisecond, func() bool {
+		delivered := false
+		for _, rec := range sinkRecords(sinkFile) {
+			if rec.Src == ncoa && rec.Recv > done.UnixNano() {
+				delivered = true
+				break
+			}
+		}
+		_, mo := fresh(mn)
+		_, ni := fresh(nar)
+		return delivered && mo != nil && ni != nil && mo.Current.Bytes > 0 && ni.Current.Bytes > 0
+	}) {
+		return fmt.Errorf("no MN-HA datagram through the new SAs (0x%x) within 5 s of the rekey", mnOut.SPI)
+	}
+	r.RekeyOK = true
+	return nil
 }
 
 // capture is an AF_PACKET capture of one interface into a pcap.

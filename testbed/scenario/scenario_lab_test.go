@@ -17,7 +17,9 @@ import (
 // came back through the nAR's tunnel and the messages on the MN's access
 // link: racoon's 11 (main + quick mode) and 8 (aggressive + quick mode)
 // IKE frames, one CTAR of 106 bytes and one CTAA of 82 for a context
-// transfer. Scenarios that cannot run (a binary not in the tree) skip with
+// transfer, after which a quick-mode rekey MN<->nAR on the phase 1 moved
+// from the pAR succeeds (3 IKE frames, no new phase 1, traffic through
+// the new SAs). Scenarios that cannot run (a binary not in the tree) skip with
 // the reason.
 func TestLabTable1Short(t *testing.T) {
 	if os.Getenv("IKECTX_LAB_VM") == "" {
@@ -62,6 +64,15 @@ func TestLabTable1Short(t *testing.T) {
 			default:
 				if fmt.Sprint(count[report.KindCTAR]) != "[106]" || fmt.Sprint(count[report.KindCTAA]) != "[82]" {
 					t.Errorf("frames %s, want one CTAR of 106 bytes and one CTAA of 82", strings.Join(kinds, ", "))
+				}
+				// the quick-mode rekey MN<->nAR on the transferred phase 1
+				if !r.Rekey || !r.RekeyOK {
+					t.Errorf("rekey MN<->nAR: tried %v, %s\n%s", r.Rekey, r.RekeyError, log.String())
+				} else {
+					if r.RekeyFrames != 3 {
+						t.Errorf("rekey: %d IKE frames, want the quick mode's 3", r.RekeyFrames)
+					}
+					t.Logf("%s: quick-mode rekey MN<->nAR %.1f ms, %d IKE frames %d bytes, one phase 1 (the pAR's) on the MN and the nAR", sc, r.RekeyMS, r.RekeyFrames, r.RekeyBytes)
 				}
 			}
 			m, b, a, ab := r.Messages()
