@@ -34,10 +34,10 @@ func TestWriteTable1AndCheck(t *testing.T) {
 		{Scenario: report.Main, Index: 1, DelayMS: 300, Restored: 6e6, Records: recs, Frames: make([]report.Frame, 11)},
 		{Scenario: report.Predictive, Index: 1, DelayMS: 5, Restored: 6e6, Records: recs,
 			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 106}, {Kind: report.KindCTAA, Len: 82}},
-			Rekey: true, RekeyOK: true, RekeyMS: 120, RekeyFrames: 3, RekeyBytes: 700},
+			Rekey:  true, RekeyOK: true, RekeyMS: 120, RekeyFrames: 3, RekeyBytes: 700},
 		{Scenario: report.Predictive, Index: 2, DelayMS: 5, Restored: 6e6,
 			Frames: []report.Frame{{Kind: report.KindCTAR, Len: 110}},
-			Rekey: true, RekeyOK: true, RekeyMS: 140, RekeyFrames: 3, RekeyBytes: 700},
+			Rekey:  true, RekeyOK: true, RekeyMS: 140, RekeyFrames: 3, RekeyBytes: 700},
 	}
 	for i := range out.Runs[0].Frames {
 		out.Runs[0].Frames[i] = report.Frame{Kind: report.KindIKE, Len: 150}
