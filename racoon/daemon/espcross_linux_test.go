@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -27,32 +25,6 @@ import (
 	"github.com/ikectx/ikectx/racoon/internal/esptest"
 )
 
-// inNS runs fn on a thread that is in network namespace ns; sockets fn
-// opens stay in that namespace.
-func inNS(t *testing.T, ns string, fn func() error) error {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		return err
-	}
-	defer orig.Close()
-	target, err := os.Open("/run/netns/" + ns)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return err
-	}
-	ferr := fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		panic(err) // this thread must not go back to the pool in the wrong namespace
-	}
-	return ferr
-}
-
 // espFrame is one ESP packet seen on the wire.
 type espFrame struct {
 	udp  bool   // UDP-encapsulated (RFC 3948, port 4500)
@@ -64,83 +36,42 @@ type espFrame struct {
 
 // captureESP records the ESP packets (IP protocol 50, or UDP to port 4500
 // with a non-zero first word, RFC 3948) that arrive on dev inside namespace
-// ns, read from an AF_PACKET socket (frames addressed to this host only,
-// not the ones it sends) and decoded with gopacket. The socket has a 20 ms
-// receive timeout, so stopping never waits for a further frame. snap
-// returns the packets so far; stop ends the capture.
+// ns (frames addressed to this host, not the ones it sends), with
+// rawCapture and gopacket. snap returns the packets so far; stop ends the
+// capture.
 func captureESP(t *testing.T, ns, dev string) (snap func() []espFrame, stop func()) {
-	proto := int(htons(unix.ETH_P_ALL))
-	var fd int
-	if err := inNS(t, ns, func() error {
-		ifi, err := net.InterfaceByName(dev)
-		if err != nil {
-			return err
-		}
-		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto); err != nil {
-			return err
-		}
-		if err = unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err == nil {
-			err = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 20000})
-		}
-		if err != nil {
-			unix.Close(fd)
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var frames []espFrame
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		defer unix.Close(fd)
-		buf := make([]byte, 65536)
-		for {
-			select {
-			case <-quit:
-				return
-			default:
-			}
-			n, from, err := unix.Recvfrom(fd, buf, 0)
-			if err != nil {
-				continue // EAGAIN at each timeout, EINTR
-			}
-			if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
-				continue
-			}
-			p := gopacket.NewPacket(buf[:n], layers.LayerTypeEthernet, gopacket.Default)
-			f := espFrame{size: n}
-			if nl := p.NetworkLayer(); nl != nil {
-				f.src, _ = netip.AddrFromSlice(nl.NetworkFlow().Src().Raw())
-				f.dst, _ = netip.AddrFromSlice(nl.NetworkFlow().Dst().Raw())
-			}
-			if u, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP); u != nil {
-				if u.DstPort != 4500 || len(u.Payload) < 8 || bytes.Equal(u.Payload[:4], []byte{0, 0, 0, 0}) {
-					continue // IKE (non-ESP marker) or a NAT-keepalive (1 byte)
-				}
-				f.udp, f.esp = true, append([]byte(nil), u.Payload...)
-			} else if e, _ := p.Layer(layers.LayerTypeIPSecESP).(*layers.IPSecESP); e != nil {
-				f.esp = append(append([]byte(nil), e.Contents...), e.Payload...)
-			} else {
-				continue
-			}
-			mu.Lock()
-			frames = append(frames, f)
-			mu.Unlock()
+	stop = rawCapture(t, ns, dev, func(data []byte, _ time.Time, pkttype uint8) {
+		if pkttype != unix.PACKET_HOST {
+			return
 		}
-	}()
+		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		f := espFrame{size: len(data)}
+		if nl := p.NetworkLayer(); nl != nil {
+			f.src, _ = netip.AddrFromSlice(nl.NetworkFlow().Src().Raw())
+			f.dst, _ = netip.AddrFromSlice(nl.NetworkFlow().Dst().Raw())
+		}
+		if u, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP); u != nil {
+			if u.DstPort != 4500 || len(u.Payload) < 8 || bytes.Equal(u.Payload[:4], []byte{0, 0, 0, 0}) {
+				return // IKE (non-ESP marker) or a NAT-keepalive (1 byte)
+			}
+			f.udp, f.esp = true, append([]byte(nil), u.Payload...)
+		} else if e, _ := p.Layer(layers.LayerTypeIPSecESP).(*layers.IPSecESP); e != nil {
+			f.esp = append(append([]byte(nil), e.Contents...), e.Payload...)
+		} else {
+			return
+		}
+		mu.Lock()
+		frames = append(frames, f)
+		mu.Unlock()
+	})
 	return func() []espFrame {
-			mu.Lock()
-			defer mu.Unlock()
-			return append([]espFrame(nil), frames...)
-		}, func() {
-			close(quit)
-			<-done
-		}
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]espFrame(nil), frames...)
+	}, stop
 }
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // decoderFor maps an SA of ikectx's dump to the test decoder.
 func decoderFor(e *pfkey.SAEntry) (*esptest.SA, error) {
