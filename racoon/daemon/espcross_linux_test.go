@@ -219,4 +219,100 @@ func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily
 			t.Errorf("datagram %q not recovered from the ESP packets", pl)
 		}
 	}
+	checkESPToCharon(t, in, out, swNS, ikNS, f)
+}
+
+// checkESPToCharon is the other direction, which ikectx cannot send itself
+// without kernel ESP: the test encrypts UDP datagrams with the keys of
+// ikectx's outbound SA (UDP-encapsulated, as the NAT charon pretends to see
+// requires) and sends them from ikectx's outer address to charon's port
+// 4500; charon's libipsec must authenticate and decrypt them and deliver
+// the inner datagram to a socket on charon's protected address. A control
+// packet with ikectx's outbound SPI but the inbound SA's keys, sent first,
+// must not come out.
+func checkESPToCharon(t *testing.T, in, out *pfkey.SAEntry, swNS, ikNS string, f ifamily) {
+	enc, err := decoderFor(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := decoderFor(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.SPI = out.SPI
+	src, dst := innerHost(f.ikHost), innerHost(f.swHost)
+	var ln, conn *net.UDPConn
+	if err := inNS(t, swNS, func() (err error) {
+		ln, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := inNS(t, ikNS, func() (err error) {
+		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(f.ik), 0)),
+			net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(f.sw), 4500)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dport := layers.UDPPort(ln.LocalAddr().(*net.UDPAddr).Port)
+	const want = 2
+	for seq := uint32(0); seq <= want; seq++ {
+		payload := fmt.Sprintf("ikectx-esp-to-charon-%d-%s", seq, f.name)
+		sa := enc
+		if seq == 0 {
+			sa, payload = bad, "control, wrong keys"
+		}
+		udp := &layers.UDP{SrcPort: 9999, DstPort: dport}
+		var ip gopacket.SerializableLayer
+		var next uint8
+		if src.Is4() {
+			v4 := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice(), Id: uint16(seq)}
+			udp.SetNetworkLayerForChecksum(v4)
+			ip, next = v4, 4
+		} else {
+			v6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+			udp.SetNetworkLayerForChecksum(v6)
+			ip, next = v6, 41
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, udp, gopacket.Payload(payload)); err != nil {
+			t.Fatal(err)
+		}
+		bs := 16
+		if enc.Cipher != esptest.AESCBC {
+			bs = 8
+		}
+		iv := make([]byte, bs)
+		for i := range iv {
+			iv[i] = byte(seq)*31 + byte(i)
+		}
+		esp, err := sa.Encode(max(seq, 1), iv, next, buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(esp); err != nil {
+			t.Fatal(err)
+		}
+		if seq == 0 {
+			continue
+		}
+		ln.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 2048)
+		n, from, err := ln.ReadFromUDPAddrPort(b)
+		if err != nil {
+			t.Fatalf("ESP seq %d from ikectx's outbound SA (SPI %08x): no datagram out of charon's tunnel: %v", seq, out.SPI, err)
+		}
+		if string(b[:n]) != payload || from.Addr().Unmap() != src || from.Port() != 9999 {
+			t.Fatalf("out of charon's tunnel: %v %q, want %v:9999 %q", from, b[:n], src, payload)
+		}
+		t.Logf("ESP to charon: SPI %08x seq %d, ESP %d bytes: charon delivered %v -> %v:%d %q", out.SPI, seq, len(esp), from, dst, dport, b[:n])
+	}
+	ln.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	b := make([]byte, 2048)
+	if n, from, err := ln.ReadFromUDPAddrPort(b); err == nil {
+		t.Fatalf("out of charon's tunnel after the expected datagrams: %v %q", from, b[:n])
+	}
 }
