@@ -8,7 +8,6 @@ package daemon
 // vici plugins installed (scripts/deps.sh installs them).
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,15 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-const (
-	charonBin  = "/usr/lib/ipsec/charon"
-	libipsecSO = "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"
-	viciSO     = "/usr/lib/ipsec/plugins/libstrongswan-vici.so"
+	"github.com/ikectx/ikectx/internal/charontest"
+	"github.com/ikectx/ikectx/internal/netnstest"
 )
 
 func needInterop(t *testing.T) {
@@ -33,29 +28,12 @@ func needInterop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop skipped in -short mode")
 	}
-	if os.Getuid() != 0 {
-		t.Skip("needs root (network namespaces)")
-	}
-	for _, f := range []string{charonBin, libipsecSO, viciSO} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("strongSwan is not installed (%s); see scripts/deps.sh", f)
-		}
-	}
-	for _, b := range []string{"swanctl", "ip"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
-		}
+	if why := charontest.Missing(); why != "" {
+		t.Skip(why + "; see scripts/deps.sh")
 	}
 }
 
-func sh(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-	return string(out)
-}
+var sh = charontest.Run
 
 // family holds one address plan: outer addresses (and the ones MOBIKE
 // moves to), inner networks, charon's inner source address.
@@ -88,15 +66,8 @@ type lab struct {
 func newLab(t *testing.T, f family) *lab {
 	tag := strconv.Itoa(os.Getpid()%100000) + strconv.Itoa(int(time.Now().UnixNano()%100))
 	l := &lab{family: f, sw: "ikv2-sw" + tag, ik: "ikv2-ik" + tag, swDev: "v2s" + tag, ikDev: "v2i" + tag}
-	for _, ns := range []string{l.sw, l.ik} {
-		sh(t, "ip", "netns", "add", ns)
-		ns := ns
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	}
-	sh(t, "ip", "link", "add", l.swDev, "netns", l.sw, "type", "veth", "peer", "name", l.ikDev, "netns", l.ik)
+	charontest.Veth(t, l.sw, l.swDev, l.ik, l.ikDev)
 	for _, x := range []struct{ ns, dev, addr string }{{l.sw, l.swDev, f.swAddr}, {l.ik, l.ikDev, f.ikAddr}} {
-		sh(t, "ip", "-n", x.ns, "link", "set", "lo", "up")
-		sh(t, "ip", "-n", x.ns, "link", "set", x.dev, "up")
 		if !strings.Contains(x.addr, ":") {
 			// Deleting an IPv4 primary address takes its secondaries
 			// with it unless they are promoted (the MOBIKE move).
@@ -118,22 +89,9 @@ func (l *lab) addAddr(t *testing.T, ns, dev, a string) {
 	sh(t, "ip", args...)
 }
 
-type charon struct {
-	dir, vici, ns string
-	cmd           *exec.Cmd
-}
-
-func (c *charon) swanctl(args ...string) (string, error) {
-	full := append([]string{"netns", "exec", c.ns, "swanctl", args[0], "--uri", "unix://" + c.vici}, args[1:]...)
-	out, err := exec.Command("ip", full...).CombinedOutput()
-	return string(out), err
-}
-
-func startCharon(t *testing.T, l *lab, ike, esp string) *charon {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "run"), 0o755)
-	c := &charon{dir: dir, vici: filepath.Join(dir, "charon.vici"), ns: l.sw}
-	ss := fmt.Sprintf(`charon {
+func startCharon(t *testing.T, l *lab, ike, esp string) *charontest.Charon {
+	ss := func(dir, vici string) string {
+		return fmt.Sprintf(`charon {
   load_modular = no
   load = random nonce openssl pem pkcs1 x509 pubkey revocation gmp aes sha1 sha2 hmac kdf kernel-libipsec kernel-netlink socket-default vici updown
   install_virtual_ip = no
@@ -147,8 +105,8 @@ func startCharon(t *testing.T, l *lab, ike, esp string) *charon {
                    knl = 2 } }
   plugins { vici { socket = unix://%[2]s } }
 }
-`, dir, c.vici)
-	os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(ss), 0o644)
+`, dir, vici)
+	}
 	sw := fmt.Sprintf(`connections { ikx {
     version = 2
     mobike = yes
@@ -171,51 +129,7 @@ secrets { ike-psk { id-a = sw@example
                     id-b = ik@example
                     secret = "a-long-test-psk" } }
 `, l.ikAddr, ike, esp, l.swNet, l.ikNet)
-	os.WriteFile(filepath.Join(dir, "swanctl.conf"), []byte(sw), 0o644)
-	c.cmd = exec.Command("ip", "netns", "exec", l.sw, "sh", "-c",
-		fmt.Sprintf("mount --bind %s/run /run && STRONGSWAN_CONF=%s/strongswan.conf exec %s", dir, dir, charonBin))
-	var out bytes.Buffer
-	c.cmd.Stdout, c.cmd.Stderr = &out, &out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			c.cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
-			t.Logf("charon output:\n%s\ncharon.log:\n%s", out.String(), b)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(c.vici); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("charon's vici socket did not appear")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	var err error
-	var o string
-	for i := 0; i < 100; i++ {
-		if o, err = c.swanctl("--load-all", "--file", filepath.Join(dir, "swanctl.conf")); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("swanctl --load-all: %v\n%s", err, o)
-	}
-	return c
+	return charontest.Start(t, l.sw, ss, sw)
 }
 
 var (
@@ -281,19 +195,8 @@ mobike = true
 	if out, err := exec.Command(bin, "-t", "-c", path).CombinedOutput(); err != nil {
 		t.Fatalf("iked -t: %v\n%s", err, out)
 	}
-	cmd := exec.Command("ip", "netns", "exec", l.ik, bin, "-c", path, "--no-kernel", "-v")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("iked output:\n%s", out.String())
-		}
-	})
+	out := netnstest.StartDaemon(t, "ip", l.ik, func(out string) { t.Logf("iked output:\n%s", out) },
+		bin, "-c", path, "--no-kernel", "-v")
 	k := &iked{sock: sock}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -315,11 +218,11 @@ var (
 )
 
 // waitBoth polls both sides until cond holds.
-func waitBoth(t *testing.T, c *charon, k *iked, what string, cond func(sw, ik string) bool) (string, string) {
+func waitBoth(t *testing.T, c *charontest.Charon, k *iked, what string, cond func(sw, ik string) bool) (string, string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		sw, _ := c.swanctl("--list-sas")
+		sw, _ := c.Swanctl("--list-sas")
 		ik, _ := k.ctl("status")
 		if cond(sw, ik) {
 			return sw, ik
@@ -382,10 +285,10 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 				start := time.Now()
 				if ikInit {
 					if _, err := k.ctl("initiate", "ikx"); err != nil {
-						sw, _ := c.swanctl("--list-sas")
+						sw, _ := c.Swanctl("--list-sas")
 						t.Fatalf("initiate: %v\n%s", err, sw)
 					}
-				} else if out, err := c.swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
+				} else if out, err := c.Swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
 					t.Fatalf("swanctl --initiate: %v\n%s", err, out)
 				}
 				sw, ik := waitBoth(t, c, k, "IKE_SA_INIT + IKE_AUTH", established)
@@ -404,7 +307,7 @@ func TestInteropStrongSwanIKEv2(t *testing.T) {
 				})
 				step("rekeyed by ikectx")
 				old = ikChildRe.FindStringSubmatch(ik)
-				if out, err := c.swanctl("--rekey", "--child", "net"); err != nil {
+				if out, err := c.Swanctl("--rekey", "--child", "net"); err != nil {
 					t.Fatalf("swanctl --rekey: %v\n%s", err, out)
 				}
 				sw, ik = waitBoth(t, c, k, "child rekey by charon", func(sw, ik string) bool {
@@ -456,7 +359,7 @@ func TestInteropStrongSwanResponderMOBIKE(t *testing.T) {
 	l := newLab(t, fam6)
 	c := startCharon(t, l, "aes128-sha256-x25519", "aes128-sha256")
 	k := startIked(t, l, "aes128-sha256-x25519", "aes128-sha256")
-	if out, err := c.swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
+	if out, err := c.Swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20"); err != nil {
 		t.Fatalf("swanctl --initiate: %v\n%s", err, out)
 	}
 	_, ik := waitBoth(t, c, k, "IKE_SA_INIT + IKE_AUTH", established)

@@ -9,7 +9,6 @@ package daemon
 // libstrongswan-standard-plugins).
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -18,45 +17,22 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ikectx/ikectx/internal/charontest"
+	"github.com/ikectx/ikectx/internal/netnstest"
 	"github.com/ikectx/ikectx/racoon/admin"
-)
-
-const (
-	charonBin  = "/usr/lib/ipsec/charon"
-	libipsecSO = "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"
-	viciSO     = "/usr/lib/ipsec/plugins/libstrongswan-vici.so"
 )
 
 func needInterop(t *testing.T) {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("needs root (network namespaces)")
-	}
-	for _, f := range []string{charonBin, libipsecSO, viciSO} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("strongSwan is not installed (%s): apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins", f)
-		}
-	}
-	if _, err := exec.LookPath("swanctl"); err != nil {
-		t.Skip("swanctl is not installed")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("iproute2 is not installed")
+	if why := charontest.Missing(); why != "" {
+		t.Skip(why + ": apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins iproute2")
 	}
 }
 
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-	return string(out)
-}
+var run = charontest.Run
 
 type ifamily struct {
 	name            string
@@ -73,14 +49,8 @@ var fam4 = ifamily{"ipv4", "10.55.0.1", "10.55.0.2", "10.56.1.0/24", "10.56.2.0/
 func testbedNS(t *testing.T, f ifamily) (string, string) {
 	tag := strconv.Itoa(os.Getpid() % 100000)
 	sw, ik := "ikx-sw"+tag, "ikx-ik"+tag
-	run(t, "ip", "netns", "add", sw)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", sw).Run() })
-	run(t, "ip", "netns", "add", ik)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ik).Run() })
-	run(t, "ip", "link", "add", "vsw"+tag, "netns", sw, "type", "veth", "peer", "name", "vik"+tag, "netns", ik)
+	charontest.Veth(t, sw, "vsw"+tag, ik, "vik"+tag)
 	for _, x := range []struct{ ns, dev, addr string }{{sw, "vsw" + tag, f.sw}, {ik, "vik" + tag, f.ik}} {
-		run(t, "ip", "-n", x.ns, "link", "set", "lo", "up")
-		run(t, "ip", "-n", x.ns, "link", "set", x.dev, "up")
 		if strings.Contains(x.addr, ":") {
 			run(t, "ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
 		} else {
@@ -98,23 +68,9 @@ func testbedNS(t *testing.T, f ifamily) (string, string) {
 	return sw, ik
 }
 
-type charon struct {
-	dir, vici string
-	cmd       *exec.Cmd
-}
-
-func (c *charon) swanctl(t *testing.T, ns string, args ...string) (string, error) {
-	full := append([]string{"netns", "exec", ns, "swanctl"}, args[0], "--uri", "unix://"+c.vici)
-	full = append(full, args[1:]...)
-	out, err := exec.Command("ip", full...).CombinedOutput()
-	return string(out), err
-}
-
-func startCharon(t *testing.T, ns string, f ifamily, aggressive bool, ike, esp string) *charon {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "run"), 0755)
-	c := &charon{dir: dir, vici: filepath.Join(dir, "charon.vici")}
-	ssconf := fmt.Sprintf(`charon {
+func startCharon(t *testing.T, ns string, f ifamily, aggressive bool, ike, esp string) *charontest.Charon {
+	ssconf := func(dir, vici string) string {
+		return fmt.Sprintf(`charon {
   load_modular = no
   load = random nonce openssl pem pkcs1 x509 pubkey revocation gmp aes sha1 sha2 md5 hmac kdf kernel-libipsec kernel-netlink socket-default vici updown
   install_virtual_ip = no
@@ -125,8 +81,8 @@ func startCharon(t *testing.T, ns string, f ifamily, aggressive bool, ike, esp s
                    ike = 2 } }
   plugins { vici { socket = unix://%[2]s } }
 }
-`, dir, c.vici)
-	os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(ssconf), 0644)
+`, dir, vici)
+	}
 	sw := fmt.Sprintf(`connections { ikx {
     version = 1
     aggressive = %[1]s
@@ -149,51 +105,7 @@ secrets { ike-psk { id-a = %[2]s
                     id-b = %[3]s
                     secret = "a-long-test-psk" } }
 `, map[bool]string{true: "yes", false: "no"}[aggressive], f.sw, f.ik, ike, f.swNet, f.ikNet, esp)
-	os.WriteFile(filepath.Join(dir, "swanctl.conf"), []byte(sw), 0644)
-	c.cmd = exec.Command("ip", "netns", "exec", ns, "sh", "-c",
-		fmt.Sprintf("mount --bind %s/run /run && STRONGSWAN_CONF=%s/strongswan.conf exec %s", dir, dir, charonBin))
-	var out bytes.Buffer
-	c.cmd.Stdout, c.cmd.Stderr = &out, &out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			c.cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
-			t.Logf("charon output:\n%s\ncharon.log:\n%s", out.String(), b)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(c.vici); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("charon's vici socket did not appear")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	var err error
-	var o string
-	for i := 0; i < 100; i++ {
-		if o, err = c.swanctl(t, ns, "--load-all", "--file", filepath.Join(dir, "swanctl.conf")); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("swanctl --load-all: %v\n%s", err, o)
-	}
-	return c
+	return charontest.Start(t, ns, ssconf, sw)
 }
 
 // buildRacoon builds cmd/racoon into dir.
@@ -240,21 +152,11 @@ sainfo anonymous {
 		f.ikNet, f.swNet, f.ik, f.sw)
 	os.WriteFile(filepath.Join(dir, "policy.conf"), []byte(pol), 0644)
 	logf := filepath.Join(dir, "racoon.log")
-	cmd := exec.Command("ip", "netns", "exec", ns, bin, "-F", "-d", "-f", filepath.Join(dir, "racoon.conf"), "--no-kernel",
+	out := netnstest.StartDaemon(t, "ip", ns, func(out string) {
+		b, _ := os.ReadFile(logf)
+		t.Logf("ikectx racoon output:\n%s\nlog:\n%s", out, b)
+	}, bin, "-F", "-d", "-f", filepath.Join(dir, "racoon.conf"), "--no-kernel",
 		"--policy", filepath.Join(dir, "policy.conf"), "-l", logf)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf)
-			t.Logf("ikectx racoon output:\n%s\nlog:\n%s", out.String(), b)
-		}
-	})
 	sock := filepath.Join(dir, "racoon.sock")
 	cl := &admin.Client{Path: sock}
 	deadline := time.Now().Add(20 * time.Second)
@@ -311,12 +213,12 @@ func TestInteropStrongSwan(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				go c.swanctl(t, swNS, "--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20")
+				go c.Swanctl("--initiate", "--child", "net", "--ike", "ikx", "--timeout", "20")
 			}
 			var sas string
 			deadline := time.Now().Add(30 * time.Second)
 			for {
-				sas, _ = c.swanctl(t, swNS, "--list-sas")
+				sas, _ = c.Swanctl("--list-sas")
 				ours, _ := ik.cl.SAs(ctx, admin.ProtoESP)
 				p1, _ := ik.cl.Phase1s(ctx)
 				if strings.Contains(sas, "ESTABLISHED") && strings.Contains(sas, "INSTALLED") && len(ours) == 2 &&
