@@ -11,76 +11,24 @@ package ipsecmod
 // the MN's iked moves its SAs; ping crosses via the nAR.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ikectx/ikectx/ikev2/daemon"
+	"github.com/ikectx/ikectx/internal/ikedlab"
 )
 
+// labIked starts iked in namespace ns with the one connection name (ESP
+// aes128-sha1, MOBIKE on) and returns its control socket.
 func labIked(t *testing.T, ns, name, local, remote, lid, rid, lts, rts string) string {
 	t.Helper()
-	bin := "/usr/local/bin/iked"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("iked is not in the lab's /usr/local/bin")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "iked.sock")
-	conf := fmt.Sprintf(`[global]
-socket = %q
-retransmit_base = "1s"
-
-[[pad]]
-id = %q
-psk = "a-long-test-psk"
-
-[[pad]]
-id = %q
-psk = "a-long-test-psk"
-
-[[connection]]
-name = %q
-local_addr = %q
-remote_addr = %q
-local_id = %q
-remote_id = %q
-ike_proposals = ["aes128-sha256-ecp256"]
-esp_proposals = ["aes128-sha1"]
-local_ts = [%q]
-remote_ts = [%q]
-mobike = true
-`, sock, lid, rid, name, local, remote, lid, rid, lts, rts)
-	path := filepath.Join(dir, "iked.toml")
-	os.WriteFile(path, []byte(conf), 0o644)
-	cmd := exec.Command(ipCmd, "netns", "exec", ns, bin, "-c", path, "-v")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("iked %s:\n%s", ns, out.String())
-		}
-	})
-	for i := 0; i < 1000; i++ {
-		if _, err := daemon.Control(sock, "status"); err == nil {
-			return sock
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("iked %s did not start:\n%s", ns, out.String())
-	return ""
+	return ikedlab.Start(t, ipCmd, daemon.Control, ikedlab.Conn{NS: ns, Name: name, Local: local, Remote: remote,
+		LocalID: lid, RemoteID: rid, LocalTS: lts, RemoteTS: rts, ESP: "aes128-sha1", MOBIKE: true})
 }
 
 func TestLabIKEv2Transfer(t *testing.T) {

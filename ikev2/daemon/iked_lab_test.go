@@ -10,15 +10,11 @@ package daemon
 // keep it working.
 
 import (
-	"bytes"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/ikectx/ikectx/internal/ikedlab"
 )
 
 func labRun(t *testing.T, args ...string) string {
@@ -30,59 +26,12 @@ func labRun(t *testing.T, args ...string) string {
 	return string(out)
 }
 
+// labIked starts iked in namespace ns with the one connection name (ESP
+// aes128-sha256, MOBIKE off) and returns its control socket.
 func labIked(t *testing.T, ns, name, local, remote, lid, rid, lts, rts string) string {
-	bin := "/usr/local/bin/iked"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("iked is not in the lab's /usr/local/bin")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "iked.sock")
-	conf := fmt.Sprintf(`[global]
-socket = %q
-retransmit_base = "1s"
-
-[[pad]]
-id = %q
-psk = "a-long-test-psk"
-
-[[pad]]
-id = %q
-psk = "a-long-test-psk"
-
-[[connection]]
-name = %q
-local_addr = %q
-remote_addr = %q
-local_id = %q
-remote_id = %q
-ike_proposals = ["aes128-sha256-ecp256"]
-esp_proposals = ["aes128-sha256"]
-local_ts = [%q]
-remote_ts = [%q]
-`, sock, lid, rid, name, local, remote, lid, rid, lts, rts)
-	path := filepath.Join(dir, "iked.toml")
-	os.WriteFile(path, []byte(conf), 0o644)
-	cmd := exec.Command("/sbin/ip", "netns", "exec", ns, bin, "-c", path, "-v")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("iked %s:\n%s", name, out.String())
-		}
-	})
-	for i := 0; i < 1000; i++ {
-		if _, err := Control(sock, "status"); err == nil {
-			return sock
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("iked %s did not start:\n%s", name, out.String())
-	return ""
+	t.Helper()
+	return ikedlab.Start(t, "/sbin/ip", Control, ikedlab.Conn{NS: ns, Name: name, Local: local, Remote: remote,
+		LocalID: lid, RemoteID: rid, LocalTS: lts, RemoteTS: rts, ESP: "aes128-sha256", MOBIKE: false})
 }
 
 func TestLabIkedPFKEY(t *testing.T) {
