@@ -139,16 +139,30 @@ func (c *Conn) watch(ctx context.Context) func() {
 		dl = time.Now().Add(DefaultTimeout)
 	}
 	c.f.SetReadDeadline(dl)
-	cancel := context.AfterFunc(ctx, func() { c.f.SetReadDeadline(time.Unix(1, 0)) })
-	return func() { cancel() }
+	return c.failReadsWhenDone(ctx)
 }
 
-// receiveNoDeadline is for listeners: wait as long as ctx lives.
+// watchForever is for listeners: wait as long as ctx lives.
 func (c *Conn) watchForever(ctx context.Context) func() {
 	dl, _ := ctx.Deadline()
 	c.f.SetReadDeadline(dl)
-	cancel := context.AfterFunc(ctx, func() { c.f.SetReadDeadline(time.Unix(1, 0)) })
-	return func() { cancel() }
+	return c.failReadsWhenDone(ctx)
+}
+
+// failReadsWhenDone moves the read deadline into the past when ctx is done.
+// The returned stop waits for a callback that has already started, so a
+// late one can never overwrite the deadline of the next request.
+func (c *Conn) failReadsWhenDone(ctx context.Context) func() {
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.f.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired
+		}
+	}
 }
 
 func (c *Conn) receive(ctx context.Context) (*Message, error) {
