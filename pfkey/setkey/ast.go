@@ -1,6 +1,10 @@
 package setkey
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/ikectx/ikectx/pfkey"
+)
 
 // Script is a parsed setkey script.
 type Script struct {
@@ -73,27 +77,16 @@ func (t SAType) String() string {
 	return "unspec"
 }
 
-// Mode is an IPsec mode (IPSEC_MODE_*, the same numbers on Linux and FreeBSD).
-type Mode uint8
+// Mode is an IPsec mode: pfkey's (IPSEC_MODE_*, the same numbers on Linux
+// and FreeBSD).
+type Mode = pfkey.Mode
 
 // IPsec modes.
 const (
-	ModeAny       Mode = 0
-	ModeTransport Mode = 1
-	ModeTunnel    Mode = 2
+	ModeAny       = pfkey.ModeAny
+	ModeTransport = pfkey.ModeTransport
+	ModeTunnel    = pfkey.ModeTunnel
 )
-
-func (m Mode) String() string {
-	switch m {
-	case ModeAny:
-		return "any"
-	case ModeTransport:
-		return "transport"
-	case ModeTunnel:
-		return "tunnel"
-	}
-	return "mode?"
-}
 
 // Padding is the ESP padding rule of -f (KAME extension flags).
 type Padding int
@@ -208,83 +201,39 @@ func (s *SPDStmt) Position() Pos { return s.At }
 // Command implements Stmt.
 func (s *SPDStmt) Command() Command { return s.Cmd }
 
-// Dir is a policy direction (IPSEC_DIR_*).
-type Dir uint8
+// Dir is a policy direction: pfkey's IPSEC_DIR_* values.
+type Dir = pfkey.Direction
 
 // Policy directions.
 const (
-	DirAny      Dir = 0
-	DirInbound  Dir = 1
-	DirOutbound Dir = 2
-	DirForward  Dir = 3
+	DirAny      = pfkey.DirAny
+	DirInbound  = pfkey.DirInbound
+	DirOutbound = pfkey.DirOutbound
+	DirForward  = pfkey.DirForward
 )
 
-func (d Dir) String() string {
-	switch d {
-	case DirAny:
-		return "any"
-	case DirInbound:
-		return "in"
-	case DirOutbound:
-		return "out"
-	case DirForward:
-		return "fwd"
-	}
-	return "dir?"
-}
-
-// Action is a policy type (IPSEC_POLICY_*).
-type Action uint8
+// Action is a policy type: pfkey's IPSEC_POLICY_* values.
+type Action = pfkey.PolicyType
 
 // Policy actions.
 const (
-	ActionDiscard Action = 0
-	ActionNone    Action = 1
-	ActionIPsec   Action = 2
-	ActionEntrust Action = 3
-	ActionBypass  Action = 4
+	ActionDiscard = pfkey.PolicyDiscard
+	ActionNone    = pfkey.PolicyNone
+	ActionIPsec   = pfkey.PolicyIPsec
+	ActionEntrust = pfkey.PolicyEntrust
+	ActionBypass  = pfkey.PolicyBypass
 )
 
-func (a Action) String() string {
-	switch a {
-	case ActionDiscard:
-		return "discard"
-	case ActionNone:
-		return "none"
-	case ActionIPsec:
-		return "ipsec"
-	case ActionEntrust:
-		return "entrust"
-	case ActionBypass:
-		return "bypass"
-	}
-	return "action?"
-}
-
-// Level is an IPsec request level (IPSEC_LEVEL_*).
-type Level uint8
+// Level is an IPsec request level: pfkey's IPSEC_LEVEL_* values.
+type Level = pfkey.Level
 
 // Request levels.
 const (
-	LevelDefault Level = 0
-	LevelUse     Level = 1
-	LevelRequire Level = 2
-	LevelUnique  Level = 3
+	LevelDefault = pfkey.LevelDefault
+	LevelUse     = pfkey.LevelUse
+	LevelRequire = pfkey.LevelRequire
+	LevelUnique  = pfkey.LevelUnique
 )
-
-func (l Level) String() string {
-	switch l {
-	case LevelDefault:
-		return "default"
-	case LevelUse:
-		return "use"
-	case LevelRequire:
-		return "require"
-	case LevelUnique:
-		return "unique"
-	}
-	return "level?"
-}
 
 // Policy priorities of libipsec (Linux's PF_KEY carries them).
 const (

@@ -159,7 +159,7 @@ func buildSA(s *SAStmt, d *pfkey.Dialect) ([]Op, error) {
 			return nil, errorf(s.At, "%s: des-deriv and des-32iv are not supported by %s's PF_KEY", s.Cmd, d.Name)
 		}
 		base.SA = &pfkey.SA{SPI: s.SPI, Replay: s.Replay, Flags: flags}
-		base.SA2 = &pfkey.SA2{Mode: pfkey.Mode(s.Mode), ReqID: s.ReqID}
+		base.SA2 = &pfkey.SA2{Mode: s.Mode, ReqID: s.ReqID}
 	}
 	if s.Cmd == CmdAdd {
 		if err := setAlgs(&base, s, d); err != nil {
@@ -314,7 +314,7 @@ func buildSPD(s *SPDStmt, d *pfkey.Dialect) (*pfkey.Message, error) {
 	m.Src = &pfkey.Address{Proto: pfkey.Proto(s.Upper), PrefixLen: uint8(s.Src.Prefix), Addr: netip.AddrPortFrom(src, s.Src.Port)}
 	m.Dst = &pfkey.Address{Proto: pfkey.Proto(s.Upper), PrefixLen: uint8(s.Dst.Prefix), Addr: netip.AddrPortFrom(dst, s.Dst.Port)}
 	p := &s.Policy
-	dir := pfkey.Direction(p.Dir)
+	dir := p.Dir
 	if p.Dir == DirForward && !linux {
 		// FreeBSD has no forward policies: libipsec built without
 		// HAVE_POLICY_FWD reads fwd as in.
@@ -322,14 +322,14 @@ func buildSPD(s *SPDStmt, d *pfkey.Dialect) (*pfkey.Message, error) {
 	}
 	pol := &pfkey.Policy{Dir: dir}
 	if p.HasAction {
-		pol.Type = pfkey.PolicyType(p.Action)
+		pol.Type = p.Action
 		pol.Priority = p.Priority
 	}
 	for _, r := range p.Requests {
 		if !linux && r.ReqID > 0xffff {
 			return nil, errorf(r.At, "reqid %d of unique:%d does not fit %s's 16-bit reqid", r.ReqID, r.ReqID, d.Name)
 		}
-		req := pfkey.IPSecRequest{Proto: pfkey.Proto(r.Proto), Mode: pfkey.Mode(r.Mode), Level: pfkey.Level(r.Level), ReqID: r.ReqID}
+		req := pfkey.IPSecRequest{Proto: pfkey.Proto(r.Proto), Mode: r.Mode, Level: r.Level, ReqID: r.ReqID}
 		if r.Src.IsValid() {
 			sa, err := sockaddrAddr(r.Src.Addr(), r.At)
 			if err != nil {
