@@ -20,9 +20,9 @@ import (
 	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 
+	"github.com/ikectx/ikectx/internal/esptest"
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
-	"github.com/ikectx/ikectx/racoon/internal/esptest"
 )
 
 // espFrame is one ESP packet seen on the wire.
