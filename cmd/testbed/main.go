@@ -24,7 +24,8 @@ const usage = `usage: testbed lab fetch
        testbed lab demo [flags]
        testbed lab bench [flags]
        testbed lab run [flags] [--] CMD...
-       testbed table1 [--runs N] [--json FILE] [--out DIR] [--scenarios LIST] [--check] [flags]`
+       testbed table1 [--runs N] [--json FILE] [--out DIR] [--scenarios LIST] [--check] [flags]
+       testbed stress [--mns 200] [--rule spi-dst|spi|spi-dst-src] [--seed N] [--json FILE] [flags]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string) int {
 		return labMain(ctx, args[1:])
 	case "table1":
 		return table1Main(ctx, args[1:])
+	case "stress":
+		return stressMain(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return 0

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ikectx/ikectx/ipsecmod"
+	"github.com/ikectx/ikectx/testbed/stress"
+)
+
+// stressFlags are `testbed stress`'s flags.
+type stressFlags struct {
+	opt     stress.Options
+	rule    string
+	json    string
+	host    bool
+	verbose bool
+}
+
+func parseStressFlags(args []string) (stressFlags, error) {
+	var f stressFlags
+	fs := flag.NewFlagSet("testbed stress", flag.ContinueOnError)
+	fs.IntVar(&f.opt.MNs, "mns", 200, "mobile nodes handed over to the nAR")
+	fs.IntVar(&f.opt.Children, "children", 1, "child SAs per MN")
+	fs.StringVar(&f.rule, "rule", "spi-dst", "the nAR's SAD lookup rule: spi, spi-dst or spi-dst-src")
+	fs.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the harness's choices")
+	fs.Float64Var(&f.opt.CollideESP, "collide-esp", 1, "fraction of MNs whose inbound ESP SPIs are taken on the nAR")
+	fs.Float64Var(&f.opt.CollideIKE, "collide-ike", 0.5, "fraction of MNs whose IKE SPI is taken on the nAR")
+	fs.IntVar(&f.opt.Others, "others", 0, "other MNs on the nAR whose SAs collide with nothing (0: as many as --mns, -1: none)")
+	var spiRange uint
+	fs.UintVar(&spiRange, "spi-range", 0, "draw the memory SADs' SPIs from [0x100, 0x100+N): a high collision rate (0: 32 bits)")
+	fs.IntVar(&f.opt.MaxRoundTrips, "max-round-trips", 3, "Algorithm 1's MAX_ROUND_TRIPS")
+	fs.DurationVar(&f.opt.Timer, "timer", 5*time.Second, "Algorithm 1's TIMER")
+	fs.StringVar(&f.json, "json", "", "also write the report as JSON to this file (- for stdout)")
+	fs.BoolVar(&f.host, "host", true, "memory SADs obeying the lookup rule, no kernel (the default)")
+	fs.BoolVar(&f.verbose, "v", false, "progress lines")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	f.opt.SPIRange = uint32(spiRange)
+	if f.opt.CollideESP == 0 {
+		f.opt.CollideESP = -1
+	}
+	if f.opt.CollideIKE == 0 {
+		f.opt.CollideIKE = -1
+	}
+	r, err := ipsecmod.ParseRule(f.rule)
+	if err != nil {
+		return f, err
+	}
+	f.opt.Rule = r
+	return f, nil
+}
+
+func stressMain(ctx context.Context, args []string) int {
+	f, err := parseStressFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+		return 2
+	}
+	if f.verbose {
+		f.opt.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+	}
+	rep, err := stress.Run(ctx, f.opt)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+		return 1
+	}
+	return stressOutput(f, rep)
+}
+
+func stressOutput(f stressFlags, rep *stress.Report) int {
+	rep.WriteTable(os.Stdout)
+	if f.json != "" {
+		b, err := rep.JSON()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+			return 1
+		}
+		b = append(b, '\n')
+		if f.json == "-" {
+			os.Stdout.Write(b)
+		} else if err := os.WriteFile(f.json, b, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+			return 1
+		}
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
