@@ -51,7 +51,10 @@ func (m *Manager) CreateChild(spi uint64, done func(error)) error {
 // RekeyIKE rekeys an IKE SA (CREATE_CHILD_SA with a new IKE proposal,
 // then Delete of the old SA).
 func (m *Manager) RekeyIKE(spi uint64, done func(error)) error {
-	return m.queue(spi, &ikeRekeyTask{done: done})
+	m.mu.Lock()
+	sa := m.sas[spi]
+	m.mu.Unlock()
+	return m.queue(spi, &ikeRekeyTask{of: sa, done: done})
 }
 
 // Liveness sends an empty INFORMATIONAL request.

@@ -47,11 +47,23 @@ type Manager struct {
 	CookieThreshold int
 	// NATTPort is the port IKE moves to when a NAT is detected (4500).
 	NATTPort uint16
+	// RetryDelay: an exchange answered with TEMPORARY_FAILURE runs again
+	// after this (plus up to half of it in jitter; default 2 s); after
+	// TempFailureRetries (5) such answers the IKE SA is closed (RFC 7296
+	// 2.25). DeleteWait (60 s): an SA the peer should delete after a
+	// rekey (the old one, or the redundant one of a collision it lost)
+	// is deleted by us after this.
+	RetryDelay         time.Duration
+	TempFailureRetries int
+	DeleteWait         time.Duration
 
 	mu       sync.Mutex
 	sas      map[uint64]*IKESA
 	halfOpen map[halfKey]*IKESA
 	secret   [32]byte
+	stats    RekeyStats
+	retries  []*retryEntry
+	nonces   func() []byte // tests choose the nonces
 }
 
 type halfKey struct {
@@ -84,6 +96,15 @@ func (m *Manager) init() {
 		}
 		if m.RetransmitTries == 0 {
 			m.RetransmitTries = 5
+		}
+		if m.RetryDelay == 0 {
+			m.RetryDelay = 2 * time.Second
+		}
+		if m.TempFailureRetries == 0 {
+			m.TempFailureRetries = 5
+		}
+		if m.DeleteWait == 0 {
+			m.DeleteWait = time.Minute
 		}
 	}
 }
@@ -159,7 +180,7 @@ func (m *Manager) Initiate(name string, local, remote netip.AddrPort, done func(
 	if m.psk(c.RemoteID) == nil {
 		return nil, fmt.Errorf("ikev2: connection %q: no PAD entry for %v", name, c.RemoteID)
 	}
-	sa := &IKESA{Conf: c, Initiator: true, SPIi: m.newSPI(), Local: local, Remote: remote, Created: m.Now(), Ni: nonce()}
+	sa := &IKESA{Conf: c, Initiator: true, SPIi: m.newSPI(), Local: local, Remote: remote, Created: m.Now(), Ni: m.nonce()}
 	if done != nil {
 		sa.onDone = append(sa.onDone, done)
 	}
@@ -175,7 +196,9 @@ func (m *Manager) kick(sa *IKESA) {
 		t := sa.queue[0]
 		sa.queue = sa.queue[1:]
 		if err := m.sendRequest(sa, t, sa.nextID); err != nil {
-			t.fail(m, sa, err)
+			if !errors.Is(err, errSkip) {
+				t.fail(m, sa, err)
+			}
 			continue
 		}
 	}
@@ -229,6 +252,8 @@ func (m *Manager) Tick() {
 		m.Send(p.raw, p.from, p.to)
 	}
 	m.lifetimes(now)
+	m.runRetries(now)
+	m.deadlines(now)
 	for k, sa := range m.halfOpen {
 		if sa.State != StateConnecting || now.Sub(sa.Created) > 30*time.Second {
 			delete(m.halfOpen, k)
@@ -264,7 +289,7 @@ func (m *Manager) lookup(ours, spii, spir uint64) *IKESA {
 // children that outlive theirs by half again.
 func (m *Manager) lifetimes(now time.Time) {
 	for _, sa := range m.sas {
-		if sa.State != StateEstablished || sa.rekeyedBy != nil {
+		if sa.State != StateEstablished || sa.rekeyedBy != nil || sa.redundant || sa.pendingOf != nil {
 			continue
 		}
 		soft := func(d time.Duration) time.Duration {
@@ -290,7 +315,7 @@ func (m *Manager) lifetimes(now time.Time) {
 		}
 		if l := sa.Conf.IKELifetime; l > 0 && !sa.rekeying && now.Sub(sa.Created) >= soft(l) {
 			sa.rekeying = true
-			sa.queue = append(sa.queue, &ikeRekeyTask{})
+			sa.queue = append(sa.queue, &ikeRekeyTask{of: sa})
 		}
 		m.kick(sa)
 	}
@@ -316,9 +341,20 @@ func (m *Manager) kill(sa *IKESA, err error) {
 	for _, t := range tasks {
 		t.fail(m, sa, gone)
 	}
+	// A collision left undecided: the peer's new SA goes with the old.
+	if o := sa.pendingOf; o != nil && o.passive != nil && o.passive.sa == sa {
+		o.passive = nil
+	}
+	if p := sa.passive; p != nil {
+		sa.passive = nil
+		m.kill(p.sa, err)
+	}
 	for _, c := range sa.Children {
-		m.Kernel.Delete(sa, c)
-		m.emit(Event{Kind: "child-down", SA: sa, Child: c})
+		if !c.gone {
+			c.gone = true
+			m.Kernel.Delete(sa, c)
+			m.emit(Event{Kind: "child-down", SA: sa, Child: c})
+		}
 	}
 	if m.sas[sa.key] == sa {
 		delete(m.sas, sa.key)
@@ -561,7 +597,7 @@ func (m *Manager) respondInit(in *msg.Message, raw []byte, local, remote netip.A
 		return err
 	}
 	sa := &IKESA{Conf: conf, SPIi: in.SPIi, SPIr: m.newSPI(), Local: local, Remote: remote, Created: m.Now(),
-		Proposal: chosen, Suite: suite, Ni: append([]byte(nil), ni.Data...), Nr: nonce(), initI: raw, expectID: 1}
+		Proposal: chosen, Suite: suite, Ni: append([]byte(nil), ni.Data...), Nr: m.nonce(), initI: raw, expectID: 1}
 	sa.checkNAT(in, local, remote, 0) // the request's hashes have SPIr 0
 	sa.SKEYSEED = suite.SKEYSEED(sa.Ni, sa.Nr, shared)
 	clear(shared)

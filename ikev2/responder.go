@@ -115,15 +115,14 @@ func (m *Manager) respondChild(sa *IKESA, in *msg.Message, ni, nr, shared []byte
 	}
 	if old != nil {
 		m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: c})
-		if old.rekeying {
-			// A simultaneous rekey (RFC 7296 2.8.1): decided when ours
-			// completes, or now if it already has.
-			old.peerRekey, old.peerChild = [][]byte{append([]byte(nil), ni...), nr}, c
-			if old.ourRekey != nil && lowestIn(old.ourRekey, old.peerRekey) {
-				sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{old.ourChild}})
-			}
+		if old.active != nil {
+			// Our rekey of it is in flight too (RFC 7296 2.8.1, 2.25.1):
+			// decided by the nonces when ours completes.
+			old.passive = &passiveRekey{child: c, nonces: [][]byte{append([]byte(nil), ni...), append([]byte(nil), nr...)}}
+			m.Log("ikev2: %v: peer rekeys %v while we do: answered, decided when ours completes", sa, old)
+		} else {
+			old.Rekeyed = true
 		}
-		old.Rekeyed = true
 	}
 	chosen.SPI = spiBytes(c.SPIIn)
 	var ps []msg.Payload
@@ -159,17 +158,34 @@ func narrow(theirs []msg.Selector, ours []netip.Prefix) []msg.Selector {
 }
 
 func (m *Manager) respondCreateChild(sa *IKESA, in *msg.Message) ([]msg.Payload, func(), error) {
-	if sa.State != StateEstablished {
-		return []msg.Payload{&msg.Notify{NotType: msg.TEMPORARY_FAILURE}}, nil, errors.New("CREATE_CHILD_SA on an SA not established")
-	}
 	p := msg.Get[*msg.SA](in)
 	ni := msg.Get[*msg.Nonce](in)
 	if p == nil || ni == nil || len(p.Proposals) == 0 {
 		return []msg.Payload{&msg.Notify{NotType: msg.INVALID_SYNTAX}}, nil, errors.New("CREATE_CHILD_SA without SA or Nonce")
 	}
-	nr := nonce()
+	ikeRekey := p.Proposals[0].Protocol == msg.ProtoIKE
+	switch {
+	case sa.State != StateEstablished:
+		if ikeRekey && sa.rekeyedBy != nil {
+			// We completed our rekey of it before seeing the peer's
+			// (RFC 7296 2.8.2): we are closing it.
+			m.stats.IKECollisions++
+			m.Log("ikev2: %v: peer rekeys it, we rekeyed it already: TEMPORARY_FAILURE", sa)
+		}
+		return m.tempFailure(), nil, fmt.Errorf("CREATE_CHILD_SA on an SA %v", sa.State)
+	case sa.pendingOf != nil:
+		return m.tempFailure(), nil, errors.New("CREATE_CHILD_SA on a rekeyed SA not yet adopted")
+	case ikeRekey && sa.busyWithChild():
+		// RFC 7296 2.25.1: no IKE SA rekey while we create, rekey or
+		// delete a child.
+		return m.tempFailure(), nil, errors.New("IKE rekey while a child exchange of ours is in flight")
+	case !ikeRekey && sa.rekeyingIKE():
+		// RFC 7296 2.25.2: no child while we rekey the IKE SA.
+		return m.tempFailure(), nil, errors.New("CREATE_CHILD_SA while we rekey the IKE SA")
+	}
+	nr := m.nonce()
 	ke := msg.Get[*msg.KE](in)
-	if p.Proposals[0].Protocol == msg.ProtoIKE {
+	if ikeRekey {
 		return m.respondIKERekey(sa, in, p, ni.Data, nr, ke)
 	}
 	var old *ChildSA
@@ -178,8 +194,18 @@ func (m *Manager) respondCreateChild(sa *IKESA, in *msg.Message) ([]msg.Payload,
 			return []msg.Payload{&msg.Notify{NotType: msg.INVALID_SYNTAX}}, nil, errors.New("REKEY_SA without a 4-octet SPI")
 		}
 		old = sa.childByOut(binary.BigEndian.Uint32(n.SPI))
-		if old == nil {
+		switch {
+		case old == nil:
 			return []msg.Payload{&msg.Notify{Protocol: msg.ProtoESP, SPI: n.SPI, NotType: msg.CHILD_SA_NOT_FOUND}}, nil, fmt.Errorf("rekey of unknown child %x", n.SPI)
+		case old.deleting:
+			// RFC 7296 2.25.1: a rekey of a child we are closing.
+			m.stats.RekeyDeleteCollisions++
+			return m.tempFailure(), nil, fmt.Errorf("rekey of %v, which we are deleting", old)
+		case old.Rekeyed:
+			// Rekeyed already (by us, before we saw the peer's rekey):
+			// we are closing it.
+			m.stats.ChildCollisions++
+			return m.tempFailure(), nil, fmt.Errorf("rekey of %v, which was rekeyed already", old)
 		}
 	}
 	var shared []byte
@@ -238,9 +264,18 @@ func (m *Manager) respondIKERekey(sa *IKESA, in *msg.Message, p *msg.SA, ni, nr 
 	if err != nil {
 		return []msg.Payload{&msg.Notify{NotType: msg.NO_PROPOSAL_CHOSEN}}, nil, err
 	}
-	m.emit(Event{Kind: "ike-rekeyed", SA: nsa})
 	chosen.SPI = binary.BigEndian.AppendUint64(nil, spi)
-	return []msg.Payload{&msg.SA{Proposals: []msg.Proposal{chosen}}, &msg.Nonce{Data: nr}, &msg.KE{Group: g, Data: dh.Public()}}, func() { m.kick(nsa) }, nil
+	ps := []msg.Payload{&msg.SA{Proposals: []msg.Proposal{chosen}}, &msg.Nonce{Data: nr}, &msg.KE{Group: g, Data: dh.Public()}}
+	if sa.rekeyingIKE() {
+		// Our rekey of it is in flight too (RFC 7296 2.8.2, 2.25.2): the
+		// new SA waits, decided by the nonces when ours completes.
+		sa.passive = &passiveRekey{sa: nsa, nonces: [][]byte{append([]byte(nil), ni...), append([]byte(nil), nr...)}}
+		nsa.pendingOf = sa
+		m.Log("ikev2: %v: peer rekeys it while we do: answered, decided when ours completes", sa)
+		return ps, nil, nil
+	}
+	m.adopt(sa, nsa)
+	return ps, func() { m.kick(nsa) }, nil
 }
 
 func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote netip.AddrPort) ([]msg.Payload, func(), error) {
@@ -254,6 +289,11 @@ func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote
 		}
 		switch d.Protocol {
 		case msg.ProtoIKE:
+			if t := sa.activeRekey; t != nil && sa.passive != nil {
+				// The peer completed its rekey without seeing ours
+				// (RFC 7296 2.8.2): forget ours, its SA survives.
+				m.concludeIKE(sa, t, "the peer deleted the old SA")
+			}
 			return nil, func() { m.kill(sa, nil) }, nil
 		case msg.ProtoESP:
 			for _, s := range d.SPIs {
@@ -264,17 +304,17 @@ func (m *Manager) respondInformational(sa *IKESA, in *msg.Message, local, remote
 				if c == nil {
 					continue
 				}
-				if !c.Rekeyed {
-					delOurs = append(delOurs, spiBytes(c.SPIIn))
+				if c.deleting {
+					// Both ends delete it (RFC 7296 1.4.1): no Delete in
+					// the answer.
+					m.stats.DeleteCollisions++
 				} else {
-					// A rekey collision-free delete of the old child: the
-					// peer deletes both directions; answer with ours too.
 					delOurs = append(delOurs, spiBytes(c.SPIIn))
 				}
-				m.Kernel.Delete(sa, c)
-				sa.removeChild(c)
-				m.emit(Event{Kind: "child-down", SA: sa, Child: c})
-				c.Wipe()
+				if c.active != nil {
+					m.Log("ikev2: %v: peer deletes %v while we rekey it", sa, c)
+				}
+				m.dropChild(sa, c)
 			}
 		}
 	}

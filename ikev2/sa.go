@@ -1,7 +1,6 @@
 package ikev2
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -48,30 +47,14 @@ type ChildSA struct {
 	// Rekeyed is set when a newer child replaced this one and it only
 	// waits for deletion.
 	Rekeyed  bool
-	rekeying bool
-	// Simultaneous rekeys (RFC 7296 2.8.1): the nonces of our completed
-	// rekey of this child and the child it made, and the nonces of the
-	// peer's rekey of it.
-	ourRekey  [][]byte
-	ourChild  *ChildSA
-	peerRekey [][]byte
-	peerChild *ChildSA
-}
-
-// lowestIn reports whether the lowest of the four nonces is one of mine.
-func lowestIn(mine, theirs [][]byte) bool {
-	low, inMine := mine[0], true
-	for _, n := range mine[1:] {
-		if bytes.Compare(n, low) < 0 {
-			low = n
-		}
-	}
-	for _, n := range theirs {
-		if bytes.Compare(n, low) < 0 {
-			low, inMine = n, false
-		}
-	}
-	return inMine
+	rekeying bool // a rekey of this child is queued or in flight
+	// Collisions (RFC 7296 2.8.1, 2.25.1; rekeycollide.go): our rekey in
+	// flight, the peer's rekey of this child answered meanwhile, our
+	// Delete of it in flight, and gone once it left the kernel and the SA.
+	active   *childTask
+	passive  *passiveRekey
+	deleting bool
+	gone     bool
 }
 
 // Wipe zeroes the child's keys.
@@ -121,8 +104,18 @@ type IKESA struct {
 	queue      []task
 	rekeyedBy  *IKESA // set on an IKE SA replaced by a rekey
 	rekeying   bool
-	key        uint64 // the Manager's map key (our SPI, or a stand-in while an imported SPI collides)
-	onDone     []func(error)
+	// Simultaneous IKE SA rekeys (RFC 7296 2.8.2, 2.25.2;
+	// rekeycollide.go): our rekey in flight, the peer's rekey answered
+	// meanwhile (its new SA waits in pendingOf until ours completes),
+	// redundant for an SA the peer is expected to delete, deadline after
+	// which we delete an SA the peer should have deleted.
+	activeRekey *ikeRekeyTask
+	passive     *passiveRekey
+	pendingOf   *IKESA
+	redundant   bool
+	deadline    time.Time
+	key         uint64 // the Manager's map key (our SPI, or a stand-in while an imported SPI collides)
+	onDone      []func(error)
 }
 
 type outstanding struct {

@@ -316,23 +316,42 @@ type childTask struct {
 	ni    []byte
 	dh    crypto.DH
 	done  func(error)
+	tries int // TEMPORARY_FAILURE answers so far
 }
 
 func (t *childTask) exchange() msg.ExchangeType { return msg.CREATE_CHILD_SA }
 
+// finish reports the outcome once.
+func (t *childTask) finish(err error) {
+	if d := t.done; d != nil {
+		t.done = nil
+		d(err)
+	}
+}
+
 func (t *childTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 	if sa.State != StateEstablished {
 		return nil, errors.New("ikev2: CREATE_CHILD_SA on an SA that is not established")
+	}
+	if o := t.old; o != nil && (o.gone || o.Rekeyed || o.deleting || sa.child(o.SPIIn) != o) {
+		// Rekeyed by the peer or deleted meanwhile: nothing to do.
+		if o.Rekeyed && !o.gone {
+			t.finish(nil)
+		} else {
+			t.finish(fmt.Errorf("ikev2: child SA 0x%08x deleted before its rekey", o.SPIIn))
+		}
+		return nil, errSkip
 	}
 	c, err := m.newChild(sa)
 	if err != nil {
 		return nil, err
 	}
 	t.child = c
-	t.ni = nonce()
+	t.ni = m.nonce()
 	var ps []msg.Payload
 	if t.old != nil {
 		t.old.rekeying = true
+		t.old.active = t
 		ps = append(ps, &msg.Notify{Protocol: msg.ProtoESP, SPI: spiBytes(t.old.SPIIn), NotType: msg.REKEY_SA})
 	}
 	if sa.Conf.Transport {
@@ -353,8 +372,20 @@ func (t *childTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 }
 
 func (t *childTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
+	if t.old != nil {
+		t.old.active = nil
+	}
 	if n := r.FirstError(); n != nil {
-		m.Kernel.Delete(sa, t.child)
+		m.Kernel.Delete(sa, t.child) // the reserved inbound SPI
+		if t.old != nil {
+			return t.refused(m, sa, n)
+		}
+		if n.NotType == msg.TEMPORARY_FAILURE {
+			m.stats.TempFailuresReceived++
+			t.tries++
+			m.retryLater(sa, t, t.tries)
+			return nil
+		}
 		return &ExchangeError{msg.CREATE_CHILD_SA, n.NotType}
 	}
 	nr := msg.Get[*msg.Nonce](r)
@@ -377,61 +408,155 @@ func (t *childTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		m.Kernel.Delete(sa, t.child)
 		return fmt.Errorf("ikev2: CREATE_CHILD_SA: %w", err)
 	}
-	if t.old != nil {
-		t.old.Rekeyed = true
-		t.child.Name = t.old.Name
-		t.old.ourRekey, t.old.ourChild = [][]byte{t.ni, append([]byte(nil), nr.Data...)}, t.child
-		m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: t.child})
-		if t.old.peerRekey != nil && lowestIn(t.old.ourRekey, t.old.peerRekey) {
-			// Both ends rekeyed at once and ours made the redundant
-			// child: close it; the peer deletes the old one.
-			sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.child}, done: t.done})
-			return nil
-		}
-		// The rekey completes when the old child is deleted.
-		sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{t.old}, done: t.done})
+	if t.old == nil {
+		t.finish(nil)
 		return nil
 	}
-	if t.done != nil {
-		t.done(nil)
+	old := t.old
+	t.child.Name = old.Name
+	m.emit(Event{Kind: "child-rekeyed", SA: sa, Child: t.child})
+	switch p := old.passive; {
+	case p != nil:
+		// Both ends rekeyed it (RFC 7296 2.8.1): the exchange holding
+		// the lowest of the four nonces made the redundant child, its
+		// initiator deletes it; the other initiator deletes the old one.
+		old.passive = nil
+		old.Rekeyed = true
+		m.stats.ChildCollisions++
+		if lowestIn([][]byte{t.ni, nr.Data}, p.nonces) {
+			m.stats.RedundantDeleted++
+			t.child.Rekeyed = true
+			m.Log("ikev2: %v: simultaneous rekey of %v: ours lost, deleting our redundant %v", sa, old, t.child)
+			sa.front(&deleteChildTask{children: []*ChildSA{t.child}, done: t.done})
+			t.done = nil
+			return nil
+		}
+		p.child.Rekeyed = true
+		m.Log("ikev2: %v: simultaneous rekey of %v: ours won, the peer deletes its redundant 0x%08x", sa, old, p.child.SPIIn)
+	case old.gone:
+		// The peer deleted the old child after answering our rekey:
+		// the new one stays, nothing left to delete.
+		t.finish(nil)
+		return nil
 	}
+	// The rekey completes when the old child is deleted.
+	old.Rekeyed = true
+	if old.gone {
+		t.finish(nil)
+		return nil
+	}
+	sa.front(&deleteChildTask{children: []*ChildSA{old}, done: t.done})
+	t.done = nil
 	return nil
 }
 
-func (t *childTask) fail(m *Manager, sa *IKESA, err error) {
-	if t.done != nil {
-		t.done(err)
+// refused handles an error notify answering our rekey of t.old (RFC 7296
+// 2.25, 2.25.1).
+func (t *childTask) refused(m *Manager, sa *IKESA, n *msg.Notify) error {
+	old := t.old
+	if n.NotType == msg.TEMPORARY_FAILURE {
+		m.stats.TempFailuresReceived++
 	}
+	switch {
+	case old.passive != nil:
+		// The peer rekeyed it and completed before it saw ours: its
+		// child replaces the old one, which it deletes.
+		m.concludeChild(sa, t, fmt.Sprintf("the peer answered ours with %v", n.NotType))
+		return nil
+	case old.gone:
+		// Our rekey crossed the peer's Delete of the child.
+		m.stats.RekeyDeleteCollisions++
+		m.Log("ikev2: %v: rekey of 0x%08x crossed its Delete by the peer", sa, old.SPIIn)
+		t.finish(fmt.Errorf("ikev2: child SA 0x%08x deleted by the peer during its rekey", old.SPIIn))
+		return nil
+	case n.NotType == msg.TEMPORARY_FAILURE:
+		t.tries++
+		m.retryLater(sa, t, t.tries)
+		return nil
+	case n.NotType == msg.CHILD_SA_NOT_FOUND:
+		// The peer lost it without a Delete: close ours silently and
+		// create a new one from scratch (RFC 7296 2.25).
+		m.Log("ikev2: %v: peer does not know child 0x%08x, recreating it", sa, old.SPIIn)
+		m.dropChild(sa, old)
+		sa.front(&childTask{done: t.done})
+		t.done = nil
+		return nil
+	}
+	old.rekeying = false
+	return &ExchangeError{msg.CREATE_CHILD_SA, n.NotType}
+}
+
+func (t *childTask) fail(m *Manager, sa *IKESA, err error) {
+	if t.old != nil && t.old.active == t {
+		t.old.active = nil
+	}
+	if t.done == nil {
+		return
+	}
+	t.finish(err)
 	m.emit(Event{Kind: "failed", SA: sa, Err: err})
 }
 
 // ---- CREATE_CHILD_SA: IKE SA rekey ----
 
 type ikeRekeyTask struct {
-	spi  uint64
-	ni   []byte
-	dh   crypto.DH
-	done func(error)
+	of    *IKESA // the SA to rekey (a queued task moves with the children)
+	spi   uint64
+	ni    []byte
+	dh    crypto.DH
+	done  func(error)
+	tries int
 }
 
 func (t *ikeRekeyTask) exchange() msg.ExchangeType { return msg.CREATE_CHILD_SA }
 
+func (t *ikeRekeyTask) finish(err error) {
+	if d := t.done; d != nil {
+		t.done = nil
+		d(err)
+	}
+}
+
 func (t *ikeRekeyTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
+	if t.of == nil {
+		t.of = sa
+	}
+	if t.of != sa {
+		// The peer rekeyed it while this task waited: done.
+		t.finish(nil)
+		return nil, errSkip
+	}
 	if sa.State != StateEstablished {
 		return nil, errors.New("ikev2: IKE rekey of an SA that is not established")
 	}
 	t.spi = m.newSPI()
-	t.ni = nonce()
+	t.ni = m.nonce()
 	var err error
 	if t.dh, err = crypto.NewDH(sa.Suite.DH); err != nil {
 		return nil, err
 	}
+	sa.activeRekey = t
 	spi := binary.BigEndian.AppendUint64(nil, t.spi)
 	return []msg.Payload{&msg.SA{Proposals: numbered([]msg.Proposal{sa.Proposal}, spi)}, &msg.Nonce{Data: t.ni}, &msg.KE{Group: sa.Suite.DH, Data: t.dh.Public()}}, nil
 }
 
 func (t *ikeRekeyTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
+	sa.activeRekey = nil
 	if n := r.FirstError(); n != nil {
+		if n.NotType == msg.TEMPORARY_FAILURE {
+			m.stats.TempFailuresReceived++
+		}
+		if sa.passive != nil {
+			// The peer rekeyed it and completed before it saw ours
+			// (RFC 7296 2.8.2): its SA survives, it deletes the old one.
+			m.concludeIKE(sa, t, fmt.Sprintf("the peer answered ours with %v", n.NotType))
+			return nil
+		}
+		if n.NotType == msg.TEMPORARY_FAILURE {
+			t.tries++
+			m.retryLater(sa, t, t.tries)
+			return nil
+		}
 		return &ExchangeError{msg.CREATE_CHILD_SA, n.NotType}
 	}
 	sap, ke, nr := msg.Get[*msg.SA](r), msg.Get[*msg.KE](r), msg.Get[*msg.Nonce](r)
@@ -447,20 +572,48 @@ func (t *ikeRekeyTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 	if err != nil {
 		return err
 	}
-	m.emit(Event{Kind: "ike-rekeyed", SA: nsa})
-	sa.queue = append(sa.queue, &deleteIKETask{done: t.done})
+	if p := sa.passive; p != nil {
+		// Both ends rekeyed it (RFC 7296 2.8.2): the new SA holding the
+		// lowest nonce is deleted by its initiator, the other inherits
+		// the children; the old SA is deleted by the winner.
+		sa.passive = nil
+		m.stats.IKECollisions++
+		if lowestIn([][]byte{t.ni, nr.Data}, p.nonces) {
+			m.stats.RedundantDeleted++
+			m.Log("ikev2: %v: simultaneous IKE SA rekey: ours lost, deleting our redundant %v; %v survives", sa, nsa, p.sa)
+			m.adopt(sa, p.sa)
+			nsa.redundant = true
+			nsa.queue = append(nsa.queue, &deleteIKETask{done: t.done})
+			t.done = nil
+			m.kick(nsa)
+			m.kick(p.sa)
+			return nil
+		}
+		m.Log("ikev2: %v: simultaneous IKE SA rekey: ours won, %v survives, the peer deletes its redundant %v", sa, nsa, p.sa)
+		p.sa.pendingOf = nil
+		p.sa.redundant = true
+		p.sa.deadline = m.Now().Add(m.DeleteWait)
+	}
+	m.adopt(sa, nsa)
+	sa.front(&deleteIKETask{done: t.done})
+	t.done = nil
 	m.kick(nsa)
 	return nil
 }
 
 func (t *ikeRekeyTask) fail(m *Manager, sa *IKESA, err error) {
-	if t.done != nil {
-		t.done(err)
+	if sa.activeRekey == t {
+		sa.activeRekey = nil
 	}
+	if t.done == nil {
+		return
+	}
+	t.finish(err)
 	m.emit(Event{Kind: "failed", SA: sa, Err: err})
 }
 
-// rekeyedSA builds the new IKE SA of a rekey and moves the children to it.
+// rekeyedSA builds and registers the new IKE SA of a rekey; adopt moves the
+// children to it.
 func (m *Manager) rekeyedSA(old *IKESA, p msg.Proposal, weInit bool, ourSPI, peerSPI uint64, ni, nr, shared []byte) (*IKESA, error) {
 	suite, err := crypto.SuiteFromProposal(p)
 	if err != nil {
@@ -480,14 +633,6 @@ func (m *Manager) rekeyedSA(old *IKESA, p msg.Proposal, weInit bool, ourSPI, pee
 	if n.out, n.in, err = suite.Protectors(n.Keys, weInit); err != nil {
 		return nil, err
 	}
-	n.Children = old.Children
-	old.Children = nil
-	// Exchanges still queued on the old SA (child rekeys, deletes) run
-	// on the new one, which now holds the children.
-	n.queue = old.queue
-	old.queue = nil
-	old.rekeyedBy = n
-	old.State = StateDeleting
 	m.register(n, n.LocalSPI())
 	return n, nil
 }
@@ -502,8 +647,22 @@ type deleteChildTask struct {
 func (t *deleteChildTask) exchange() msg.ExchangeType { return msg.INFORMATIONAL }
 
 func (t *deleteChildTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
-	d := &msg.Delete{Protocol: msg.ProtoESP, SPISize: 4}
+	live := t.children[:0]
 	for _, c := range t.children {
+		if !c.gone {
+			live = append(live, c)
+		}
+	}
+	t.children = live
+	if len(live) == 0 {
+		if t.done != nil {
+			t.done(nil)
+		}
+		return nil, errSkip
+	}
+	d := &msg.Delete{Protocol: msg.ProtoESP, SPISize: 4}
+	for _, c := range live {
+		c.deleting = true
 		d.SPIs = append(d.SPIs, spiBytes(c.SPIIn))
 	}
 	return []msg.Payload{d}, nil
@@ -511,10 +670,7 @@ func (t *deleteChildTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 
 func (t *deleteChildTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 	for _, c := range t.children {
-		m.Kernel.Delete(sa, c)
-		sa.removeChild(c)
-		m.emit(Event{Kind: "child-down", SA: sa, Child: c})
-		c.Wipe()
+		m.dropChild(sa, c)
 	}
 	if t.done != nil {
 		t.done(nil)

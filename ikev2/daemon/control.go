@@ -23,7 +23,7 @@ import (
 // answers with text and closes; a failed command's answer starts with
 // "error: ". Commands:
 //
-//	status                       IKE and child SAs
+//	status                       IKE and child SAs, collision counters
 //	events                       the last events
 //	initiate NAME                start a connection and wait for it
 //	rekey-child SPI              rekey the child with inbound SPI (hex)
@@ -125,7 +125,7 @@ func (d *Daemon) Command(args []string) (string, error) {
 	m := d.Manager
 	switch args[0] {
 	case "status":
-		return FormatStatus(m.SAs()), nil
+		return FormatStatus(m.SAs()) + FormatStats(m.Stats()), nil
 	case "events":
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -417,6 +417,12 @@ func FormatStatus(sas []ikev2.SAState) string {
 		}
 	}
 	return b.String()
+}
+
+// FormatStats renders the exchange-collision counters (the last line of
+// status).
+func FormatStats(s ikev2.RekeyStats) string {
+	return fmt.Sprintf("collisions resolved: %d (%v)\n", s.Total(), s)
 }
 
 // Control sends one command to a running iked and returns its answer.
