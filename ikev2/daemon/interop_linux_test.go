@@ -13,9 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,8 +63,13 @@ type lab struct {
 	swDev, ikDev string
 }
 
+var labCount atomic.Int32
+
 func newLab(t *testing.T, f family) *lab {
-	tag := strconv.Itoa(os.Getpid()%100000) + strconv.Itoa(int(time.Now().UnixNano()%100))
+	// pid and a per-process count, fixed width (so that no two pairs give
+	// the same name): unique among concurrent test processes, short enough
+	// for a link name (15 bytes).
+	tag := fmt.Sprintf("%05d%02d", os.Getpid()%100000, labCount.Add(1)%100)
 	l := &lab{family: f, sw: "ikv2-sw" + tag, ik: "ikv2-ik" + tag, swDev: "v2s" + tag, ikDev: "v2i" + tag}
 	charontest.Veth(t, l.sw, l.swDev, l.ik, l.ikDev)
 	for _, x := range []struct{ ns, dev, addr string }{{l.sw, l.swDev, f.swAddr}, {l.ik, l.ikDev, f.ikAddr}} {
