@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ikectx/ikectx/testbed/lab"
+	"github.com/ikectx/ikectx/testbed/strongswan"
 )
 
 // labFlags are the flags every lab subcommand takes.
@@ -110,6 +111,11 @@ type session struct {
 	work  string
 	k     lab.Kernel
 	files []lab.File
+	// strongSwan adds strongSwan's charon and swanctl with their plugins
+	// and libraries (testbed/strongswan.LabFiles) to the image, when they
+	// are installed on this host; set it before prepare. lab test sets it;
+	// table1 sets it for its strongSwan rows.
+	strongSwan bool
 }
 
 func newSession(ctx context.Context, f labFlags) (*session, error) {
@@ -139,6 +145,15 @@ func (s *session) prepare(ctx context.Context) error {
 	}
 	if s.f.verbose {
 		fmt.Fprintf(os.Stderr, "lab: project binaries built in %.1fs\n", time.Since(t0).Seconds())
+	}
+	if s.strongSwan {
+		sw, err := strongswan.LabFiles(ctx)
+		if err != nil {
+			// The strongSwan tests and rows skip themselves without it.
+			fmt.Fprintf(os.Stderr, "lab: strongSwan left out of the image: %v\n", err)
+		} else {
+			s.files = append(s.files, sw...)
+		}
 	}
 	return nil
 }
@@ -237,6 +252,7 @@ func labTest(ctx context.Context, name string, args, pkgs []string) (int, error)
 		return 1, err
 	}
 	defer s.close()
+	s.strongSwan = name == "test" // lab pfkey does not need it
 	if len(pkgs) == 0 {
 		if pkgs, err = lab.FindLabTestPackages(s.root); err != nil {
 			return 1, err

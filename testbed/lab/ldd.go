@@ -33,7 +33,8 @@ func parseLdd(out string) ([]string, error) {
 	return libs, nil
 }
 
-// isDynamic reports whether the ELF file at p asks for a dynamic loader.
+// isDynamic reports whether the ELF file at p asks for a dynamic loader
+// (an executable) or has a dynamic section (a shared object, a plugin).
 func isDynamic(p string) (bool, error) {
 	f, err := elf.Open(p)
 	if err != nil {
@@ -41,15 +42,15 @@ func isDynamic(p string) (bool, error) {
 	}
 	defer f.Close()
 	for _, prog := range f.Progs {
-		if prog.Type == elf.PT_INTERP {
+		if prog.Type == elf.PT_INTERP || prog.Type == elf.PT_DYNAMIC {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// addExecutable copies a host executable to guest and, if it is dynamically
-// linked, the libraries ldd lists, at their host paths.
+// addExecutable copies a host executable (or shared object) to guest and,
+// if it is dynamically linked, the libraries ldd lists, at their host paths.
 func (im *image) addExecutable(ctx context.Context, guest, host string) error {
 	if err := im.File(guest, host); err != nil {
 		return err

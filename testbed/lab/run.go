@@ -21,6 +21,11 @@ type File struct {
 	Host  string      // a host file, or a directory copied recursively (symlinks kept)
 	Data  []byte      // the contents, when Host is empty
 	Mode  fs.FileMode // permissions for Data (default 0644)
+	// Executable also adds the shared libraries the Host file needs (an
+	// executable or a shared object such as a plugin), at their host
+	// paths, as ldd lists them; libraries loaded with dlopen (e.g.
+	// libgcc_s.so.1 for pthread_cancel) must be listed as files of their own.
+	Executable bool
 }
 
 // Spec describes one boot of the lab.
@@ -225,7 +230,7 @@ func buildImage(ctx context.Context, spec Spec, file, work string, gz bool) (err
 		return err
 	}
 	for _, f := range spec.Files {
-		if err := addFile(im, f); err != nil {
+		if err := addFile(ctx, im, f); err != nil {
 			return err
 		}
 	}
@@ -236,7 +241,7 @@ func buildImage(ctx context.Context, spec Spec, file, work string, gz bool) (err
 }
 
 // addFile adds one Spec file.
-func addFile(im *image, f File) error {
+func addFile(ctx context.Context, im *image, f File) error {
 	if !strings.HasPrefix(f.Guest, "/") {
 		return fmt.Errorf("lab: guest path %q is not absolute", f.Guest)
 	}
@@ -253,6 +258,9 @@ func addFile(im *image, f File) error {
 	}
 	if st.IsDir() {
 		return im.Tree(f.Guest, f.Host)
+	}
+	if f.Executable {
+		return im.addExecutable(ctx, f.Guest, f.Host)
 	}
 	return im.File(f.Guest, f.Host)
 }

@@ -1,0 +1,356 @@
+//go:build lab && linux
+
+package strongswan
+
+// Runs inside the kernel lab (Debian's kernel under qemu, real XFRM and
+// ESP): charon with kernel-netlink against charon, and against ikectx's
+// iked with PF_KEY, each in a network namespace joined by a veth (IPv6).
+// A ping between the inner networks must cross the SAs charon installed,
+// their byte counters must rise, and PF_KEY's SADB_DUMP must list them.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ikectx/ikectx/ikev2/daemon"
+	"github.com/ikectx/ikectx/internal/ikedlab"
+	"github.com/ikectx/ikectx/pfkey"
+)
+
+const labIP = "/sbin/ip"
+
+func labRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// labPair makes namespaces name+"a" and name+"b" (deleted by the
+// cleanup) joined by a veth: a has fd00:5::1 outside and fd00:a::1/64 on
+// lo, b fd00:5::2 and fd00:b::1/64, each routes the other's inner network
+// via the veth.
+func labPair(t *testing.T, name string) (a, b string) {
+	t.Helper()
+	if err := Available(); err != nil {
+		t.Skipf("strongSwan is not in this lab image: %v", err)
+	}
+	a, b = name+"a", name+"b"
+	for _, ns := range []string{a, b} {
+		labRun(t, labIP, "netns", "add", ns)
+		ns := ns
+		t.Cleanup(func() { exec.Command(labIP, "netns", "del", ns).Run() })
+		labRun(t, labIP, "-n", ns, "link", "set", "lo", "up")
+	}
+	labRun(t, labIP, "link", "add", name+"va", "netns", a, "type", "veth", "peer", "name", name+"vb", "netns", b)
+	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
+		{a, name + "va", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
+		{b, name + "vb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
+	} {
+		labRun(t, labIP, "-n", x.ns, "link", "set", x.dev, "up")
+		labRun(t, labIP, "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
+		labRun(t, labIP, "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
+		labRun(t, labIP, "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
+	}
+	return a, b
+}
+
+// swanctlConf is one IKEv2 PSK connection name with child "net" (tunnel
+// mode, ESP esp, IKE aes128-sha256-ecp256 like ikedlab's iked).
+func swanctlConf(name, local, remote, lid, rid, lts, rts, esp string) string {
+	return fmt.Sprintf(`connections {
+	%s {
+		version = 2
+		mobike = no
+		local_addrs = %s
+		remote_addrs = %s
+		proposals = aes128-sha256-ecp256
+		rekey_time = 0
+		dpd_delay = 0
+		local {
+			auth = psk
+			id = %s
+		}
+		remote {
+			auth = psk
+			id = %s
+		}
+		children {
+			net {
+				mode = tunnel
+				local_ts = %s
+				remote_ts = %s
+				esp_proposals = %s
+				start_action = none
+			}
+		}
+	}
+}
+secrets {
+	ike-1 {
+		id-1 = %s
+		id-2 = %s
+		secret = "a-long-test-psk"
+	}
+}
+`, name, local, remote, lid, rid, lts, rts, esp, lid, rid)
+}
+
+// labCharon starts charon in ns with conf; its log is shown if the test
+// fails.
+func labCharon(t *testing.T, ns, conf string) *Charon {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Start(ctx, ns, filepath.Join(t.TempDir(), "charon-"+ns), conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("charon in %s:\n%s", ns, c.Output())
+		}
+		t0 := time.Now()
+		c.Stop()
+		t.Logf("measure: charon in %s stopped in %.0f ms", ns, ms(time.Since(t0)))
+	})
+	return c
+}
+
+// espSA is one ESP SA of `ip -s xfrm state`, without its keys.
+type espSA struct {
+	src, dst       string
+	spi            uint32
+	bytes, packets uint64
+}
+
+func (s espSA) String() string {
+	return fmt.Sprintf("%s->%s spi 0x%08x %d bytes %d packets", s.src, s.dst, s.spi, s.bytes, s.packets)
+}
+
+var (
+	srcDstRe  = regexp.MustCompile(`^src (\S+) dst (\S+)`)
+	espSPIRe  = regexp.MustCompile(`^\s*proto esp spi 0x([0-9a-f]+)`)
+	countedRe = regexp.MustCompile(`^\s*(\d+)\(bytes\), (\d+)\(packets\)`)
+)
+
+// parseXfrmState reads the ESP SAs and their current byte and packet
+// counters from `ip -s xfrm state`.
+func parseXfrmState(out string) []espSA {
+	var sas []espSA
+	var cur *espSA
+	current := false
+	for _, l := range strings.Split(out, "\n") {
+		if m := srcDstRe.FindStringSubmatch(l); m != nil {
+			sas = append(sas, espSA{src: m[1], dst: m[2]})
+			cur = &sas[len(sas)-1]
+			current = false
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if m := espSPIRe.FindStringSubmatch(l); m != nil {
+			v, _ := strconv.ParseUint(m[1], 16, 32)
+			cur.spi = uint32(v)
+		}
+		if strings.TrimSpace(l) == "lifetime current:" {
+			current = true
+			continue
+		}
+		if current {
+			if m := countedRe.FindStringSubmatch(l); m != nil {
+				cur.bytes, _ = strconv.ParseUint(m[1], 10, 64)
+				cur.packets, _ = strconv.ParseUint(m[2], 10, 64)
+			}
+			current = false
+		}
+	}
+	var esp []espSA
+	for _, s := range sas {
+		if s.spi != 0 {
+			esp = append(esp, s)
+		}
+	}
+	return esp
+}
+
+func xfrmESP(t *testing.T, ns string) []espSA {
+	t.Helper()
+	return parseXfrmState(labRun(t, labIP, "-n", ns, "-s", "xfrm", "state"))
+}
+
+// pingESP pings b's inner address from a's and checks that every ESP SA
+// in both namespaces (one pair each) carried bytes.
+func pingESP(t *testing.T, a, b string) {
+	t.Helper()
+	out, err := exec.Command(labIP, "netns", "exec", a, "ping", "-6", "-c", "2", "-W", "3", "-I", "fd00:a::1", "fd00:b::1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ping across the tunnel: %v\n%s\nSAs in %s: %v\nSAs in %s: %v", err, out, a, xfrmESP(t, a), b, xfrmESP(t, b))
+	}
+	for _, ns := range []string{a, b} {
+		sas := xfrmESP(t, ns)
+		if len(sas) != 2 {
+			t.Fatalf("%s: want 2 ESP SAs, have %v", ns, sas)
+		}
+		for _, s := range sas {
+			if s.bytes == 0 || s.packets < 2 {
+				t.Errorf("%s: no ESP traffic on %v", ns, s)
+			}
+		}
+	}
+}
+
+// pfkeyInNetns opens a PF_KEY socket in network namespace ns.
+func pfkeyInNetns(t *testing.T, ns string) *pfkey.Conn {
+	t.Helper()
+	runtime.LockOSThread()
+	self, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		t.Fatal(err)
+	}
+	defer self.Close()
+	target, err := os.Open("/run/netns/" + ns)
+	if err != nil {
+		runtime.UnlockOSThread()
+		t.Fatal(err)
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		t.Fatal(err)
+	}
+	c, oerr := pfkey.Open()
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		// Leave the thread locked: it dies with this goroutine.
+		t.Fatalf("back to the initial namespace: %v", err)
+	}
+	runtime.UnlockOSThread()
+	if oerr != nil {
+		t.Fatal(oerr)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// checkPFKEYDump checks that SADB_DUMP in ns lists exactly the ESP SAs
+// that ip xfrm state shows there (charon installed them through netlink).
+func checkPFKEYDump(t *testing.T, ns string) {
+	t.Helper()
+	c := pfkeyInNetns(t, ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sas, err := c.SAs(ctx, pfkey.SATypeESP)
+	if err != nil {
+		t.Fatalf("%s: SADB_DUMP: %v", ns, err)
+	}
+	var got, want []string
+	for _, e := range sas {
+		got = append(got, fmt.Sprintf("%v->%v/%08x", e.Src, e.Dst, e.SPI))
+		e.Wipe()
+	}
+	for _, s := range xfrmESP(t, ns) {
+		want = append(want, fmt.Sprintf("%s->%s/%08x", s.src, s.dst, s.spi))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(got) == 0 {
+		t.Errorf("%s: SADB_DUMP lists %v, ip xfrm state %v", ns, got, want)
+	}
+}
+
+// charon <-> charon: IKEv2 PSK, both installing through kernel-netlink.
+func TestLabCharonCharon(t *testing.T) {
+	a, b := labPair(t, "swcc")
+	ca := labCharon(t, a, swanctlConf("cc", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256"))
+	cb := labCharon(t, b, swanctlConf("cc", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256"))
+	t0 := time.Now()
+	ike, err := ca.Initiate("cc", "net", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(t0)
+	pingESP(t, a, b)
+	checkPFKEYDump(t, a)
+	checkPFKEYDump(t, b)
+	t.Logf("measure: charon ready (vici answers) %.0f and %.0f ms, swanctl.conf loaded %.0f and %.0f ms after start; charon->charon IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms)",
+		ms(ca.ReadyAfter), ms(cb.ReadyAfter), ms(ca.LoadedAfter), ms(cb.LoadedAfter), ms(ike), ms(wall))
+}
+
+// charon (kernel-netlink) <-> iked (PF_KEY): charon initiates, terminates,
+// then iked initiates. ESP aes128-sha1: Linux's PF_KEY gives
+// HMAC-SHA2-256 a 96-bit ICV, which charon's netlink SAs (128 bits) would
+// not match.
+func TestLabCharonIked(t *testing.T) {
+	a, b := labPair(t, "swci")
+	ca := labCharon(t, a, swanctlConf("ci", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha1"))
+	sock := ikedlab.Start(t, labIP, daemon.Control, ikedlab.Conn{NS: b, Name: "ci", Local: "fd00:5::2", Remote: "fd00:5::1",
+		LocalID: "ar@example", RemoteID: "mn@example", LocalTS: "fd00:b::/64", RemoteTS: "fd00:a::/64", ESP: "aes128-sha1"})
+	established := func() {
+		t.Helper()
+		pingESP(t, a, b)
+		checkPFKEYDump(t, a)
+		if out, err := ca.Swanctl("--list-sas"); err != nil || !strings.Contains(out, "ESTABLISHED") || !strings.Contains(out, "INSTALLED") {
+			t.Errorf("charon's SAs: %v\n%s", err, out)
+		}
+	}
+
+	// charon initiates.
+	t0 := time.Now()
+	ike, err := ca.Initiate("ci", "net", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(t0)
+	established()
+
+	// charon deletes the IKE SA; both kernels must be empty again.
+	if out, err := ca.Swanctl("--terminate", "--ike", "ci", "--timeout", "20"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, ns := range []string{a, b} {
+		for end := time.Now().Add(10 * time.Second); len(xfrmESP(t, ns)) != 0; {
+			if time.Now().After(end) {
+				t.Fatalf("%s: ESP SAs left after charon's delete: %v", ns, xfrmESP(t, ns))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// iked initiates.
+	t1 := time.Now()
+	if _, err := daemon.Control(sock, "initiate", "ci"); err != nil {
+		t.Fatalf("iked initiate: %v", err)
+	}
+	ikedWall := time.Since(t1)
+	established()
+	var resp time.Duration
+	for end := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var ok bool
+		if resp, ok = ExchangeTime(ca.Events(), t1); ok {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("charon's log shows no exchange: %v", ca.Events())
+		}
+	}
+	t.Logf("measure: charon ready %.0f ms; charon->iked IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms); iked->charon %.0f ms at iked's control socket, %.0f ms in charon's log (responder: first request to CHILD_SA installed)",
+		ms(ca.ReadyAfter), ms(ike), ms(wall), ms(ikedWall), ms(resp))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
