@@ -23,6 +23,9 @@ const (
 	cdbFlagPresence          = 0x80
 	cdbMinWireLen            = cdbWord
 	cdbLengthFieldOffset     = 2
+	// ReqCDBLen is the length of a request block: the first 4 octets of
+	// a CDB alone (RFC 4067 section 2.4), see AppendRequestCDBs.
+	ReqCDBLen = cdbHeaderLen
 )
 
 // Default FPT values this project uses for IPsec and IKE contexts. None is
@@ -183,7 +186,8 @@ func CDBsLen(cdbs []CDB) int {
 	return n
 }
 
-// AppendCDBs appends the encoding of cdbs to b (the form the token covers).
+// AppendCDBs appends the encoding of cdbs to b, each block in its full
+// form (as in CTD and PCTD).
 func AppendCDBs(b []byte, cdbs []CDB) ([]byte, error) {
 	return appendCDBs(b, 0, cdbs)
 }

@@ -21,15 +21,20 @@ const (
 	// dropped).
 	ICMPv6HopLimit = 255
 
-	// CTRequestRetry is the first retransmission interval; it doubles on
-	// every retry up to CTRetryMax.
+	// CTRequestRetry is the wait before the first CTAR retransmission on
+	// the MN-AR interface (sections 3.2 and 4); each following wait doubles.
 	CTRequestRetry = 2 * time.Second
-	// CTRetryMax caps the retransmission interval.
+	// CTRetryMax (CT_RETRY_MAX, sections 3.2 and 4): the MN gives up
+	// retransmitting a CTAR this long after its first transmission. This
+	// package's transport.Backoff also uses it as the cap of one interval.
 	CTRetryMax = 15 * time.Second
-	// CTMaxTransferTime is the longest a context transfer may take.
+	// CTMaxTransferTime is how long the pAR waits before aborting a
+	// transfer (sections 3.1 and 4; the SCTP retransmission limit).
 	CTMaxTransferTime = 200 * time.Millisecond
-	// CTRequestRate is the maximum number of requests per second sent to
-	// one peer.
+	// CTRequestRate (CT_REQUEST_RATE, sections 4 and 6.3) is the number of
+	// CTAR messages per second an AR processes before it rate-limits them
+	// (dropping at random). The AR engine also paces its CT-Req to one
+	// peer with it.
 	CTRequestRate = 10
 	// SeqReuseWindow is the time during which an MN must not reuse a
 	// sequence number.
@@ -41,10 +46,10 @@ const (
 	MaxMessageLen = 0xffff
 )
 
-// Algorithm identifies the token calculation algorithm carried in a PCTD
-// (IANA "Context Transfer Protocol Authorization Token Calculation
-// Algorithms").
-type Algorithm uint8
+// Algorithm identifies the token calculation algorithm carried in the
+// 16-bit Algorithm field of a PCTD (RFC 4067 section 2.5.3; registry of
+// RFC 4065 section 7).
+type Algorithm uint16
 
 // AlgHMACSHA1 is the only registered algorithm.
 const AlgHMACSHA1 Algorithm = 1
@@ -56,17 +61,20 @@ func (a Algorithm) String() string {
 	return "Algorithm(" + itoa(int(a)) + ")"
 }
 
-// Status is the per-FPT status code of CTAA and CTDR messages: zero means
-// success, anything else that the context of this FPT failed. The failure
-// values below (high bit set) are this project's names and numbers, used
-// consistently by the engines and the Wireshark dissector; check them
-// against RFC 4067 section 4 before relying on them with another
-// implementation (the RFC text was not at hand when they were written).
+// Status is the per-FPT status code of CTAA and CTDR messages (RFC 4067
+// sections 2.5.2 and 2.5.4): zero means success, anything else that the
+// context of this FPT failed. The RFC defines one error code,
+// BAD_CHECKSUM = 0x01 (section 4, sent in a CTDR when the SCTP checksum
+// fails); CTAA codes are "failure reasons" and CTDR codes are
+// "context-specific", with no other value assigned. The values with the
+// high bit set are this project's, used consistently by the engines and
+// the Wireshark dissector; another implementation will not know them.
 type Status uint8
 
 // Status codes.
 const (
 	StatusSuccess          Status = 0x00
+	StatusBadChecksum      Status = 0x01 // BAD_CHECKSUM, RFC 4067 section 4
 	StatusUndefinedError   Status = 0x80
 	StatusAuthFailed       Status = 0x81
 	StatusUnsupportedFPT   Status = 0x82
@@ -79,6 +87,7 @@ const (
 
 var statusNames = map[Status]string{
 	StatusSuccess:          "success",
+	StatusBadChecksum:      "bad checksum",
 	StatusUndefinedError:   "undefined error",
 	StatusAuthFailed:       "authorization failed",
 	StatusUnsupportedFPT:   "unsupported FPT",

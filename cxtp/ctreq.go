@@ -22,8 +22,15 @@ import (
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	|                    MN Authorization Token                     |
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//	|        Requested FPT          |        Requested FPT   ...    |
+//	|  Requested FPT                |  Length = 0   |0|  Reserved   |
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	|  ... one 4-octet requested Context Data Block per FPT         |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// Everything after the MN's address is copied from the CTAR (section
+// 2.5.6), so the pAR checks the token over the same requested blocks. An
+// all-zero token means the nAR has no CTAR yet (a network trigger): the
+// pAR then answers with the token key, as in a predictive transfer.
 type CTReq struct {
 	PrevCoA netip.Addr
 	Seq     uint32
@@ -45,7 +52,7 @@ func (m *CTReq) AppendBinary(b []byte) ([]byte, error) {
 	b = appendAddr(b, m.PrevCoA)
 	b = binary.BigEndian.AppendUint32(b, m.Seq)
 	b = append(b, m.Token[:]...)
-	b = appendFPTs(b, m.FPTs)
+	b = appendRequests(b, m.FPTs)
 	return finish(b, s, TypeCTReq)
 }
 
@@ -58,7 +65,7 @@ func (m *CTReq) UnmarshalBinary(b []byte) error {
 	d.PrevCoA = r.addr(h.Flags&flagV != 0, "previous CoA")
 	d.Seq = r.u32("sequence number")
 	copy(d.Token[:], r.bytes(TokenLen, "token"))
-	d.FPTs = r.fpts("requested FPTs")
+	d.FPTs = r.requests("requested CDB")
 	if r.err != nil {
 		return r.err
 	}

@@ -126,28 +126,6 @@ func (r *reader) statuses(field string) []FPTStatus {
 	return out
 }
 
-func appendFPTs(b []byte, f []FPT) []byte {
-	for _, v := range f {
-		b = append(b, byte(v>>8), byte(v))
-	}
-	return b
-}
-
-func (r *reader) fpts(field string) []FPT {
-	if r.err != nil {
-		return nil
-	}
-	if r.rest()%2 != 0 {
-		r.err = decErr(r.t, field, fmt.Errorf("%w: odd number of octets (%d)", ErrLength, r.rest()))
-		return nil
-	}
-	var out []FPT
-	for r.rest() > 0 {
-		out = append(out, FPT(r.u16(field)))
-	}
-	return out
-}
-
 func vflag(v bool) uint8 {
 	if v {
 		return flagV

@@ -19,21 +19,25 @@ import (
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	~              Mobile Node's Previous Care-of Address           ~
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//	|   Algorithm   |  Key Length   |  Key (Key Length octets) ...  |
-//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
-//	~      ... Key, zero-padded to a multiple of 4 octets           ~
+//	|           Algorithm           |          Key Length           |
+//	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//	~      Key (Key Length octets), zero-padded to 4-octet multiple ~
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	~                    Context Data Block(s)                      ~
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //
-// The key bytes belong to the message: Wipe zeroes them, String never
-// prints them (only their length).
+// Algorithm and Key Length are 16-bit fields (RFC 4067 section 2.5.3 figure;
+// Key Length counts octets). The RFC draws the key as one 32-bit row and
+// says nothing of padding: this package pads the key with zeros to a
+// multiple of 4 octets so the CDBs that follow stay 32-bit aligned (a
+// 20-octet HMAC-SHA1 key needs none). The key bytes belong to the message:
+// Wipe zeroes them, String never prints them (only their length).
 type PCTD struct {
 	Ack         bool
 	ElapsedTime uint32
 	PrevCoA     netip.Addr
 	Algorithm   Algorithm
-	Key         Key // token key; at most 255 octets
+	Key         Key // token key; at most MaxKeyLen octets
 	CDBs        []CDB
 }
 
@@ -60,15 +64,21 @@ func (m *PCTD) Wipe() {
 	m.Key = nil
 }
 
+// MaxKeyLen is the longest key the 16-bit Key Length field describes.
+const MaxKeyLen = 0xffff
+
+// keyHeaderLen is the length of the Algorithm and Key Length fields.
+const keyHeaderLen = 4
+
 // keyFieldLen is the length of Algorithm, Key Length and the padded key.
-func keyFieldLen(n int) int { return (2 + n + 3) &^ 3 }
+func keyFieldLen(n int) int { return keyHeaderLen + (n+3)&^3 }
 
 func (m *PCTD) AppendBinary(b []byte) ([]byte, error) {
 	v, err := familyOf(TypePCTD, m.PrevCoA)
 	if err != nil {
 		return b, err
 	}
-	if len(m.Key) > 255 {
+	if len(m.Key) > MaxKeyLen {
 		return b, encErr(TypePCTD, "key", fmt.Errorf("%w: %d octets", ErrKeyLength, len(m.Key)))
 	}
 	flags := vflag(v)
@@ -79,9 +89,10 @@ func (m *PCTD) AppendBinary(b []byte) ([]byte, error) {
 	b = appendHeader(b, TypePCTD, flags)
 	b = binary.BigEndian.AppendUint32(b, m.ElapsedTime)
 	b = appendAddr(b, m.PrevCoA)
-	b = append(b, byte(m.Algorithm), byte(len(m.Key)))
+	b = binary.BigEndian.AppendUint16(b, uint16(m.Algorithm))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Key)))
 	b = append(b, m.Key...)
-	for i := 2 + len(m.Key); i < keyFieldLen(len(m.Key)); i++ {
+	for i := keyHeaderLen + len(m.Key); i < keyFieldLen(len(m.Key)); i++ {
 		b = append(b, 0)
 	}
 	if b, err = appendCDBs(b, TypePCTD, m.CDBs); err != nil {
@@ -99,10 +110,10 @@ func (m *PCTD) UnmarshalBinary(b []byte) error {
 	d := PCTD{Ack: h.Flags&flagA != 0}
 	d.ElapsedTime = r.u32("elapsed time")
 	d.PrevCoA = r.addr(h.Flags&flagV != 0, "previous CoA")
-	d.Algorithm = Algorithm(r.u8("algorithm"))
-	kl := int(r.u8("key length"))
+	d.Algorithm = Algorithm(r.u16("algorithm"))
+	kl := int(r.u16("key length"))
 	key := r.bytes(kl, "key")
-	r.bytes(keyFieldLen(kl)-2-kl, "key padding")
+	r.bytes(keyFieldLen(kl)-keyHeaderLen-kl, "key padding")
 	if r.err != nil {
 		return r.err
 	}

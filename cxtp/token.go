@@ -17,9 +17,11 @@ const TokenLen = 4
 //
 // prevAddr is the MN's previous care-of address, 4 octets for IPv4 and 16
 // for IPv6 exactly as carried in the message; seq is the 32-bit sequence
-// number in network order; cdbs are the encoded Context Data Blocks (none
-// when the token covers no context data). CDBs too large to encode are
-// skipped: they could never be sent either.
+// number in network order; cdbs are the CTAR's requested Context Data
+// Blocks encoded as the CTAR carries them: a block with neither presence
+// vector nor data is its 4-octet header (request.go), any other block is
+// encoded in full. No cdbs (a request for every context) adds nothing.
+// CDBs too large to encode are skipped: they could never be sent either.
 func Token(key []byte, prevAddr netip.Addr, seq uint32, cdbs []CDB) [TokenLen]byte {
 	m := hmac.New(sha1.New, key)
 	var buf [16 + 4]byte
@@ -27,13 +29,7 @@ func Token(key []byte, prevAddr netip.Addr, seq uint32, cdbs []CDB) [TokenLen]by
 	b = binary.BigEndian.AppendUint32(b, seq)
 	m.Write(b)
 	if len(cdbs) > 0 {
-		var enc []byte
-		for i := range cdbs {
-			if e, err := cdbs[i].AppendBinary(enc); err == nil {
-				enc = e
-			}
-		}
-		m.Write(enc)
+		m.Write(appendTokenCDBs(nil, cdbs))
 	}
 	var sum [sha1.Size]byte
 	var tok [TokenLen]byte

@@ -18,8 +18,11 @@
 -- Key material: the token key of a PCTD is shown only as its length unless
 -- the preference cxtp.show_key is set (tshark -o cxtp.show_key:TRUE).
 --
--- Message layouts: see the Go package cxtp (doc.go and one file per
--- message). Header: Vers(3)=1 | Type(5) | V A/S flags(8) | Length(16).
+-- Message layouts: RFC 4067 section 2 (checked field by field; see the Go
+-- package cxtp, doc.go and one file per message). Header: Vers(3)=1 |
+-- Type(5) | V A/S flags(8) | Length(16). CTAR and CT-Req request contexts
+-- with 4-octet header-only CDBs (FPT | Length 0 | P=0 | Reserved); the
+-- PCTD's Algorithm and Key Length are 16-bit fields.
 
 local CXTP_PORT = 5091
 local ICMPV6_TYPE = 150
@@ -40,6 +43,7 @@ local short_names = { "CTAR", "CTAA", "CTD", "PCTD", "CTDR", "CTC", "CT-Req" }
 
 local statuses = {
     [0x00] = "Success",
+    [0x01] = "BAD_CHECKSUM",
     [0x80] = "Undefined error",
     [0x81] = "Authorization failed",
     [0x82] = "Unsupported FPT",
@@ -70,14 +74,17 @@ local pf = {
     length    = ProtoField.uint16("cxtp.length", "Length", base.DEC),
     prev_coa  = ProtoField.ipv6("cxtp.prev_coa", "MN previous care-of address"),
     prev_coa4 = ProtoField.ipv4("cxtp.prev_coa4", "MN previous care-of address"),
-    prev_ar   = ProtoField.ipv6("cxtp.prev_ar", "Previous access router"),
-    prev_ar4  = ProtoField.ipv4("cxtp.prev_ar4", "Previous access router"),
+    prev_ar   = ProtoField.ipv6("cxtp.prev_ar", "Previous (or new) access router"),
+    prev_ar4  = ProtoField.ipv4("cxtp.prev_ar4", "Previous (or new) access router"),
     seq       = ProtoField.uint32("cxtp.seq", "Sequence number", base.DEC),
     token     = ProtoField.bytes("cxtp.token", "MN authorization token"),
+    req       = ProtoField.none("cxtp.req", "Requested Context Data Block"),
     req_fpt   = ProtoField.uint16("cxtp.req_fpt", "Requested FPT", base.HEX, fpt_names),
+    req_len   = ProtoField.uint8("cxtp.req_len", "Length (8-octet words)", base.DEC),
+    req_p     = ProtoField.bool("cxtp.req_p", "P (presence vector)", 8, nil, 0x80),
     elapsed   = ProtoField.uint32("cxtp.elapsed", "Elapsed time (ms)", base.DEC),
-    alg       = ProtoField.uint8("cxtp.alg", "Algorithm", base.DEC, { [1] = "HMAC_SHA1" }),
-    key_len   = ProtoField.uint8("cxtp.key_len", "Key length", base.DEC),
+    alg       = ProtoField.uint16("cxtp.alg", "Algorithm", base.DEC, { [1] = "HMAC_SHA1" }),
+    key_len   = ProtoField.uint16("cxtp.key_len", "Key length", base.DEC),
     key       = ProtoField.bytes("cxtp.key", "Key"),
     key_pad   = ProtoField.bytes("cxtp.key_pad", "Key padding"),
     status    = ProtoField.none("cxtp.status", "FPT status"),
@@ -115,12 +122,20 @@ local function add_addr(tree, tvb, off, v4, f6, f4)
     return off + n
 end
 
-local function add_fpts(tree, tvb, off)
-    local rest = tvb:len() - off
-    if rest % 2 ~= 0 then return nil end
+-- add_requests adds the 4-octet requested CDBs filling the rest of a CTAR
+-- or CT-Req; returns the new offset, or nil and the reason.
+local function add_requests(tree, tvb, off)
     while off < tvb:len() do
-        tree:add(pf.req_fpt, tvb(off, 2))
-        off = off + 2
+        if tvb:len() - off < 4 then return nil, "requested CDB truncated" end
+        local r = tree:add(pf.req, tvb(off, 4))
+        r:add(pf.req_fpt, tvb(off, 2))
+        r:add(pf.req_len, tvb(off + 2, 1))
+        r:add(pf.req_p, tvb(off + 3, 1))
+        r:append_text(string.format(": FPT 0x%04x", tvb(off, 2):uint()))
+        if tvb(off + 2, 1):uint() ~= 0 or tvb(off + 3, 1):uint() >= 0x80 then
+            return nil, "requested CDB is not a 4-octet header-only block"
+        end
+        off = off + 4
     end
     return off
 end
@@ -213,8 +228,9 @@ local function dissect_message(tvb, pinfo, root)
             tree:add(pf.token, tvb(off + 4, 4))
             pinfo.cols.info:append(string.format(" seq=%d", tvb(off, 4):uint()))
             if mtype == 1 and second then pinfo.cols.info:append(" A") end
-            off = add_fpts(tree, tvb, off + 8)
-            if not off then bad = "odd number of octets in the FPT list" end
+            local err
+            off, err = add_requests(tree, tvb, off + 8)
+            if not off then bad = err end
         else
             off = nil
         end
@@ -239,25 +255,26 @@ local function dissect_message(tvb, pinfo, root)
             off = nil
         end
         if off and mtype == 4 then
-            if len < off + 2 then
+            if len < off + 4 then
                 off = nil
             else
-                local kl = tvb(off + 1, 1):uint()
-                local padded = math.floor((2 + kl + 3) / 4) * 4
+                -- Algorithm(16) | Key Length(16) | key padded to 4 octets
+                local kl = tvb(off + 2, 2):uint()
+                local padded = 4 + math.floor((kl + 3) / 4) * 4
                 if len < off + padded then
                     off = nil
                     bad = "key overruns the message"
                 else
-                    tree:add(pf.alg, tvb(off, 1))
-                    tree:add(pf.key_len, tvb(off + 1, 1))
+                    tree:add(pf.alg, tvb(off, 2))
+                    tree:add(pf.key_len, tvb(off + 2, 2))
                     if kl > 0 then
                         if cxtp.prefs.show_key then
-                            tree:add(pf.key, tvb(off + 2, kl))
+                            tree:add(pf.key, tvb(off + 4, kl))
                         else
-                            tree:add(tvb(off + 2, kl), string.format("Key: %d octets (hidden; set cxtp.show_key to show)", kl))
+                            tree:add(tvb(off + 4, kl), string.format("Key: %d octets (hidden; set cxtp.show_key to show)", kl))
                         end
                     end
-                    if padded > 2 + kl then tree:add(pf.key_pad, tvb(off + 2 + kl, padded - 2 - kl)) end
+                    if padded > 4 + kl then tree:add(pf.key_pad, tvb(off + 4 + kl, padded - 4 - kl)) end
                     off = off + padded
                 end
             end

@@ -66,7 +66,7 @@ func samples() []sample {
 			"cxtp.prev_coa": "2001:db8:1::10", "cxtp.prev_ar": "2001:db8:1::1", "cxtp.seq": "77",
 			"cxtp.token": hexs(ctar.Token[:]), "cxtp.req_fpt": "", "frame.len": "106"}},
 		{"CTAR with FPTs", &cxtp.CTAR{Ack: true, PrevCoA: mnCoA, PrevAR: pAR, Seq: 78, Token: [4]byte{1, 2, 3, 4}, FPTs: []cxtp.FPT{0x8001, 0x8003}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
-			"cxtp.type": "1", "cxtp.flags.a": "1", "cxtp.length": "48", "cxtp.req_fpt": "0x8001,0x8003", "cxtp.token": "01020304"}},
+			"cxtp.type": "1", "cxtp.flags.a": "1", "cxtp.length": "52", "cxtp.req_fpt": "0x8001,0x8003", "cxtp.req_len": "0,0", "cxtp.req_p": "0,0", "cxtp.token": "01020304"}},
 		{"CTAR IPv4 form", &cxtp.CTAR{PrevCoA: mnCoA4, PrevAR: pAR4, Seq: 5, Token: [4]byte{9, 9, 9, 9}}, nil, viaICMPv6, nCoA, nAR, map[string]string{
 			"cxtp.type": "1", "cxtp.flags.v": "1", "cxtp.length": "20", "cxtp.prev_coa4": "198.51.100.10", "cxtp.prev_ar4": "198.51.100.1", "cxtp.seq": "5"}},
 		{"CTAA", &cxtp.CTAA{PrevCoA: mnCoA}, nil, viaICMPv6, nAR, nCoA, map[string]string{
@@ -79,11 +79,15 @@ func samples() []sample {
 			"cxtp.cdb.data": hexs([]byte("sa-record\x00\x00\x00")) + "," + hexs([]byte("policy\x00\x00"))}},
 		{"PCTD", &cxtp.PCTD{Ack: true, ElapsedTime: 0, PrevCoA: mnCoA, Algorithm: cxtp.AlgHMACSHA1, Key: key, CDBs: cdbs[:1]}, nil, viaUDP, pAR, nAR, map[string]string{
 			"cxtp.type": "4", "cxtp.flags.a": "1", "cxtp.alg": "1", "cxtp.key_len": "20", "cxtp.key": "",
-			"cxtp.key_pad": "0000", "cxtp.cdb.fpt": "0x8001"}},
+			"cxtp.key_pad": "", "cxtp.length": "64", "cxtp.cdb.fpt": "0x8001"}},
+		{"PCTD 3-octet key", &cxtp.PCTD{PrevCoA: mnCoA, Algorithm: cxtp.AlgHMACSHA1, Key: key[:3]}, nil, viaUDP, pAR, nAR, map[string]string{
+			"cxtp.type": "4", "cxtp.alg": "1", "cxtp.key_len": "3", "cxtp.key_pad": "00", "cxtp.length": "32"}},
 		{"CTDR success", &cxtp.CTDR{Success: true, PrevCoA: mnCoA}, nil, viaUDP, nAR, pAR, map[string]string{
 			"cxtp.type": "5", "cxtp.flags.s": "1", "cxtp.status.fpt": ""}},
 		{"CTDR statuses", &cxtp.CTDR{PrevCoA: mnCoA, Status: []cxtp.FPTStatus{{FPT: 0x8001, Status: cxtp.StatusSuccess}, {FPT: 0x8002, Status: cxtp.StatusAuthFailed}}}, nil, viaUDP, nAR, pAR, map[string]string{
 			"cxtp.type": "5", "cxtp.flags.s": "0", "cxtp.status.fpt": "0x8001,0x8002", "cxtp.status.code": "0x00,0x81"}},
+		{"CTDR BAD_CHECKSUM", &cxtp.CTDR{PrevCoA: mnCoA, Status: []cxtp.FPTStatus{{FPT: 0x8001, Status: cxtp.StatusBadChecksum}}}, nil, viaUDP, nAR, pAR, map[string]string{
+			"cxtp.type": "5", "cxtp.status.code": "0x01"}},
 		{"CTC", &cxtp.CTC{PrevCoA: mnCoA}, nil, viaUDP, nAR, pAR, map[string]string{
 			"cxtp.type": "6", "cxtp.length": "20", "cxtp.prev_coa": "2001:db8:1::10"}},
 		{"CT-Req", &cxtp.CTReq{PrevCoA: mnCoA, Seq: 77, Token: ctar.Token, FPTs: []cxtp.FPT{0x8001}}, nil, viaUDP, nAR, pAR, map[string]string{
@@ -197,7 +201,7 @@ var fieldNames = []string{
 	"frame.len", "_ws.col.Protocol", "_ws.col.Info", "sctp.dstport",
 	"cxtp.version", "cxtp.type", "cxtp.flags.v", "cxtp.flags.a", "cxtp.flags.s", "cxtp.length",
 	"cxtp.prev_coa", "cxtp.prev_coa4", "cxtp.prev_ar", "cxtp.prev_ar4", "cxtp.seq", "cxtp.token",
-	"cxtp.req_fpt", "cxtp.elapsed", "cxtp.alg", "cxtp.key_len", "cxtp.key", "cxtp.key_pad",
+	"cxtp.req_fpt", "cxtp.req_len", "cxtp.req_p", "cxtp.elapsed", "cxtp.alg", "cxtp.key_len", "cxtp.key", "cxtp.key_pad",
 	"cxtp.status.fpt", "cxtp.status.code", "cxtp.cdb.fpt", "cxtp.cdb.len", "cxtp.cdb.p",
 	"cxtp.cdb.presence", "cxtp.cdb.data", "_ws.expert.message",
 	"cxtp_icmpv6.type", "cxtp_icmpv6.subtype", "cxtp_icmpv6.checksum.status",
@@ -286,11 +290,11 @@ func TestDissectorAllMessages(t *testing.T) {
 
 	// The PCTD key is hidden unless asked for.
 	keyArgs := []string{"-X", "lua_script:" + script, "-r", pcap, "-o", "cxtp.show_key:TRUE",
-		"-Y", "cxtp.type == 4 && udp", "-T", "fields", "-e", "cxtp.key"}
+		"-Y", "cxtp.type == 4 && udp && cxtp.key_len == 20", "-T", "fields", "-e", "cxtp.key"}
 	if k := strings.TrimSpace(tshark(t, keyArgs...)); k != strings.Repeat("0b", 20) {
 		t.Errorf("with cxtp.show_key the key is %q", k)
 	}
-	verbose := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-V", "-Y", "cxtp.type == 4 && udp")
+	verbose := tshark(t, "-X", "lua_script:"+script, "-r", pcap, "-V", "-Y", "cxtp.type == 4 && udp && cxtp.key_len == 20")
 	if strings.Contains(verbose, strings.Repeat("0b", 8)) || !strings.Contains(verbose, "Key: 20 octets (hidden") {
 		t.Errorf("verbose output shows key bytes or no hidden-key line:\n%s", verbose)
 	}
