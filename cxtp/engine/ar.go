@@ -60,6 +60,15 @@ type ARConfig struct {
 	RequestRate     int           // CT_REQUEST_RATE per peer (10/s)
 	SeqWindow       time.Duration // sequence-number reuse window (7 s)
 	MaxEntries      int           // MN entries held at once (4096)
+	// Unauthenticated entries (created by a CTAR before any token check,
+	// see ar_admit.go): at most MaxPending in all (MaxEntries/4) and
+	// MaxPendingPerSource (16) per CTAR source, sources grouped by
+	// SourcePrefix bits for IPv6 (128: each address) and SourcePrefix4
+	// for IPv4 (32).
+	MaxPending          int
+	MaxPendingPerSource int
+	SourcePrefix        int
+	SourcePrefix4       int
 	// HandlerTimeout bounds PreInstall, Activate and Discard (1 s);
 	// Capture is bounded by MaxTransferTime.
 	HandlerTimeout time.Duration
@@ -78,6 +87,9 @@ type AR struct {
 	out    map[netip.Addr]*outEntry  // pAR side, by MN previous CoA
 	pacers map[netip.Addr]*pacer
 	closed bool
+
+	unauthN   int                  // unauthenticated entries in `in`
+	perSource map[netip.Prefix]int // unauthenticated entries per source group
 }
 
 // ErrUnprotected is returned when key material would cross an unprotected
@@ -118,11 +130,23 @@ func NewAR(cfg ARConfig) (*AR, error) {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 4096
 	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = max(cfg.MaxEntries/4, 1)
+	}
+	if cfg.MaxPendingPerSource <= 0 {
+		cfg.MaxPendingPerSource = 16
+	}
+	if cfg.SourcePrefix <= 0 || cfg.SourcePrefix > 128 {
+		cfg.SourcePrefix = 128
+	}
+	if cfg.SourcePrefix4 <= 0 || cfg.SourcePrefix4 > 32 {
+		cfg.SourcePrefix4 = 32
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &AR{cfg: cfg, peers: map[netip.Addr]netip.Addr{}, in: map[netip.Addr]*inEntry{},
-		out: map[netip.Addr]*outEntry{}, pacers: map[netip.Addr]*pacer{}}
+		out: map[netip.Addr]*outEntry{}, pacers: map[netip.Addr]*pacer{}, perSource: map[netip.Prefix]int{}}
 	for _, p := range cfg.Peers {
 		a.peers[p.Addr] = p.Addr
 		for _, x := range p.AccessAddrs {
@@ -158,6 +182,7 @@ func (a *AR) Close() {
 	}
 	a.in = map[netip.Addr]*inEntry{}
 	a.out = map[netip.Addr]*outEntry{}
+	a.unauthN, a.perSource = 0, map[netip.Prefix]int{}
 }
 
 // tombstone is how long an entry is remembered after it ends.
@@ -305,8 +330,9 @@ func (a *AR) callCtx(d time.Duration) (context.Context, func()) {
 	return ctx, func() { t.Stop(); cancel() }
 }
 
-// requestedCDBs is the CDB list a CTAR's token covers: one empty CDB per
-// requested FPT.
+// requestedCDBs is the CDB list a CTAR's token covers: one header-only CDB
+// per requested FPT (cxtp.Token hashes each as the 4-octet block the CTAR
+// carries, RFC 4067 sections 2.4 and 2.5.1).
 func requestedCDBs(fpts []cxtp.FPT) []cxtp.CDB {
 	if len(fpts) == 0 {
 		return nil

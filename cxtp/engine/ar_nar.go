@@ -39,6 +39,11 @@ type inEntry struct {
 	started time.Time
 	retry   backoff
 
+	// unauth: created by a CTAR before any authentication (ar_admit.go);
+	// srcKey is the CTAR's source group.
+	unauth bool
+	srcKey netip.Prefix
+
 	ctaa  []byte // the CTAA sent, for CTAR retransmissions after activation
 	timer Timer  // lifetime (stored), retransmission (requested) or tombstone
 	pace  Timer  // a paced CT-Req waiting for its slot
@@ -109,14 +114,14 @@ func (a *AR) startReactive(src netip.Addr, m *cxtp.CTAR, now time.Time) {
 		a.sendMN(src, &cxtp.CTAA{PrevCoA: m.PrevCoA, Failures: allFailed(m.FPTs, a.cfg.Registry.FPTs(), cxtp.StatusNoContext)})
 		return
 	}
-	if len(a.in) >= a.cfg.MaxEntries {
-		a.drop(ReasonRateLimited, "mn", m.PrevCoA, "src", src, "entries", len(a.in))
+	if !a.admitUnauth(src, m.PrevCoA) {
 		return
 	}
 	e := &inEntry{state: inRequested, prev: m.PrevCoA, par: par, ctar: m, src: src, started: now,
 		retry: backoff{first: a.cfg.RequestRetry, max: a.cfg.RetryMax}}
 	e.seqs.check(m.Seq, now, a.cfg.SeqWindow, netip.Addr{})
 	a.in[m.PrevCoA] = e
+	a.markUnauth(e, src)
 	a.cfg.Log.Info("cxtp: reactive transfer", "mn", m.PrevCoA, "par", par)
 	a.sendCTReq(e)
 	a.armRetry(e)
@@ -206,8 +211,8 @@ func (a *AR) onPCTD(par netip.Addr, m *cxtp.PCTD) {
 		a.discardAll(e)
 		wipe(e.key)
 	case e == nil:
-		if len(a.in) >= a.cfg.MaxEntries {
-			a.drop(ReasonRateLimited, "peer", par, "mn", m.PrevCoA, "entries", len(a.in))
+		if !a.roomForAuth() {
+			a.drop(ReasonTableFull, "peer", par, "mn", m.PrevCoA, "entries", len(a.in))
 			return
 		}
 		e = &inEntry{prev: m.PrevCoA}
@@ -225,6 +230,7 @@ func (a *AR) onPCTD(par netip.Addr, m *cxtp.PCTD) {
 
 // store keeps the CDBs and pre-installs them through the handlers.
 func (a *AR) store(e *inEntry, cdbs []cxtp.CDB) {
+	a.markAuth(e) // the context came over the protected AR-AR channel
 	e.fpts, e.data, e.fail = nil, map[cxtp.FPT][]byte{}, map[cxtp.FPT]cxtp.Status{}
 	for _, c := range cdbs {
 		if _, seen := e.data[c.FPT]; !seen {
@@ -290,7 +296,7 @@ func (a *AR) toTombstone(e *inEntry, s inState) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if a.in[e.prev] == e && e.state == s {
-			delete(a.in, e.prev)
+			a.removeIn(e)
 		}
 	})
 }

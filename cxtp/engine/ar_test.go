@@ -432,7 +432,12 @@ func TestCTReqRate(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		prev := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(i + 1)})
 		b, _ := cxtp.Marshal(&cxtp.CTAR{PrevCoA: prev, PrevAR: aPARx, Seq: 1, Token: cxtp.Token(key, prev, 1, nil)})
-		w.nar.HandleMN(aMN2, b)
+		// Each MN from its own new address: 25 MNs, under the per-source
+		// limit of unauthenticated entries (ar_admit.go).
+		w.nar.HandleMN(srcAddr(i), b)
+	}
+	if m := w.nar.Metrics(); m.Rejected[ReasonSourceLimit] != 0 || m.Live != 25 {
+		t.Fatalf("25 MNs: %d entries, %+v", m.Live, m.Rejected)
 	}
 	w.clk.Advance(3 * time.Second)
 	reqs := w.sent(cxtp.TypeCTReq)

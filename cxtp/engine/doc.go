@@ -42,12 +42,21 @@
 // peer only when the Protection interface says the channel is protected
 // (or AllowPlaintext is set, for tests). Key bytes are never logged.
 //
+// A CTAR for an MN the nAR holds nothing for creates an entry before any
+// token check (only the pAR can check it). Such unauthenticated entries
+// are bounded per CTAR source (MaxPendingPerSource, 16) and in all
+// (MaxPending, a quarter of MaxEntries); a context arriving from the pAR
+// evicts them first when the table is full, so a CTAR flood cannot push
+// out stored contexts. Every refusal and eviction is counted by reason
+// (ar_admit.go).
+//
 // # MN token input
 //
 // The token of a CTAR (and of the CT-Req that relays it) is
 // First(32, HMAC-SHA1(key, previous CoA | sequence number | requested
-// CDBs)), where the requested CDBs are one empty CDB per requested FPT, in
-// the CTAR's order (none when all contexts are requested).
+// CDBs)), where the requested CDBs are the 4-octet header-only blocks the
+// CTAR carries, one per requested FPT in the CTAR's order (none when all
+// contexts are requested); see cxtp/request.go.
 //
 // # Timers
 //

@@ -11,20 +11,24 @@ import (
 
 // Reasons a message or request is rejected or dropped, as counted.
 const (
-	ReasonBadToken       = "bad-token"        // CTAR/CT-Req token did not verify
-	ReasonReplayedSeq    = "replayed-seq"     // sequence number seen within the window
-	ReasonExpired        = "expired"          // CTAR for a context that expired
-	ReasonUnknownPeer    = "unknown-peer"     // AR-AR message from an unconfigured address
-	ReasonUnknownPAR     = "unknown-par"      // CTAR names a pAR that is not a peer
-	ReasonNoKey          = "no-key"           // CT-Req/trigger for an MN without a configured key
-	ReasonTruncated      = "truncated"        // message shorter than its header or Length
-	ReasonMalformed      = "malformed"        // any other decode error
-	ReasonOversized      = "oversized"        // longer than its Length, or than any CXTP message
-	ReasonWrongChannel   = "wrong-channel"    // e.g. a CTAR on the AR-AR channel
-	ReasonUnexpected     = "unexpected"       // valid but not expected in this state
-	ReasonUnprotected    = "unprotected"      // key material refused: channel not protected
-	ReasonTransferFailed = "transfer-timeout" // CT-Req retransmissions gave up
-	ReasonRateLimited    = "rate-limited"     // trigger refused while one is in progress
+	ReasonBadToken       = "bad-token"               // CTAR/CT-Req token did not verify
+	ReasonReplayedSeq    = "replayed-seq"            // sequence number seen within the window
+	ReasonExpired        = "expired"                 // CTAR for a context that expired
+	ReasonUnknownPeer    = "unknown-peer"            // AR-AR message from an unconfigured address
+	ReasonUnknownPAR     = "unknown-par"             // CTAR names a pAR that is not a peer
+	ReasonNoKey          = "no-key"                  // CT-Req/trigger for an MN without a configured key
+	ReasonTruncated      = "truncated"               // message shorter than its header or Length
+	ReasonMalformed      = "malformed"               // any other decode error
+	ReasonOversized      = "oversized"               // longer than its Length, or than any CXTP message
+	ReasonWrongChannel   = "wrong-channel"           // e.g. a CTAR on the AR-AR channel
+	ReasonUnexpected     = "unexpected"              // valid but not expected in this state
+	ReasonUnprotected    = "unprotected"             // key material refused: channel not protected
+	ReasonTransferFailed = "transfer-timeout"        // CT-Req retransmissions gave up
+	ReasonRateLimited    = "rate-limited"            // trigger refused while one is in progress
+	ReasonSourceLimit    = "source-limit"            // CTAR source holds MaxPendingPerSource unauthenticated entries
+	ReasonPendingLimit   = "pending-limit"           // MaxPending unauthenticated entries held, none evictable
+	ReasonTableFull      = "table-full"              // MaxEntries held, no unauthenticated entry to evict
+	ReasonEvicted        = "evicted-unauthenticated" // an unauthenticated entry made room
 )
 
 // Metrics counts what an engine did. The zero value is ready.
