@@ -10,7 +10,7 @@ package daemon
 // outbound SA for charon to accept and deliver out of its tunnel. Checked
 // after IKE_AUTH, after a child rekey by each side (new SPIs in use) and
 // after a MOBIKE address change (ESP from and to the new address), for
-// both initiators and three ESP proposals.
+// both initiators and four ESP proposals.
 
 import (
 	"crypto/rand"
@@ -352,6 +352,7 @@ func TestInteropStrongSwanESP(t *testing.T) {
 	}{
 		{fam6, "aes128-sha256-x25519", "aes128-sha256"},
 		{fam6, "aes128-sha256-x25519", "aes128gcm16"},
+		{fam6, "aes256gcm16-prfsha384-ecp256", "aes256gcm16"},
 		{fam4, "aes128-sha256-ecp256", "aes256-sha1"},
 	}
 	for _, s := range suites {
