@@ -26,6 +26,10 @@ func (m *Manager) queue(spi uint64, t task) error {
 	if sa == nil || sa.State == StateDead {
 		return fmt.Errorf("ikev2: no IKE SA with local SPI %016x", spi)
 	}
+	if _, del := t.(*deleteIKETask); !del {
+		// An SA rekeyed meanwhile: its successor holds the children.
+		sa = current(sa)
+	}
 	sa.queue = append(sa.queue, t)
 	m.kick(sa)
 	return nil

@@ -503,3 +503,45 @@ func TestLowestNonce(t *testing.T) {
 		}
 	}
 }
+
+// The loser processes the winner's Delete of the old SA before the answer
+// to its own rekey (charon does, its worker threads racing): it concludes
+// that the winner did not see the collision and keeps the winner's SA
+// without creating its own. The winner's copy of the loser's SA is never
+// deleted by the loser: the winner deletes it, unanswered, and drops it
+// after its retransmissions.
+func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
+	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	now := time.Unix(9000, 0)
+	clock := func() time.Time { return now }
+	a.Now, b.Now = clock, clock
+	sa0 := establish(t, n, a)
+	_, y := checkPair(t, a, b, 1)
+	ni1, nr1, ni2, nr2, _ := rekeyCase{lowest: "Ni2"}.nonces() // B's exchange loses
+	nonceList(a, ni1, nr2)
+	nonceList(b, ni2, nr1)
+	var errs []error
+	done := func(err error) { errs = append(errs, err) }
+	a.RekeyIKE(sa0.SPIi, done)
+	b.RekeyIKE(y.SPIr, done)
+	n.deliverFirst(t, addrAR, false, msg.CREATE_CHILD_SA) // req1 at B
+	n.deliverFirst(t, addrMN, false, msg.CREATE_CHILD_SA) // req2 at A
+	n.deliverFirst(t, addrMN, true, msg.CREATE_CHILD_SA)  // resp1 at A: A won, deletes the old SA
+	n.deliverFirst(t, addrAR, false, msg.INFORMATIONAL)   // that Delete at B before resp2
+	n.pump(t)
+	for i := 0; i < 100 && len(a.SAs()) > 1; i++ {
+		now = now.Add(a.RetransmitBase)
+		a.Tick()
+		b.Tick()
+		n.pump(t)
+	}
+	x2, _ := checkPair(t, a, b, 1)
+	childKeysMatch(t, a, b)
+	settled(t, a)
+	settled(t, b)
+	st, _ := a.Export(x2.SPIi)
+	defer st.Wipe()
+	if !x2.Initiator || !bytes.Equal(st.Ni, ni1) || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("%+v %v", x2, errs)
+	}
+}

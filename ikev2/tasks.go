@@ -521,8 +521,8 @@ func (t *ikeRekeyTask) build(m *Manager, sa *IKESA) ([]msg.Payload, error) {
 	if t.of == nil {
 		t.of = sa
 	}
-	if t.of != sa {
-		// The peer rekeyed it while this task waited: done.
+	if t.of != sa || sa.rekeyedBy != nil {
+		// Rekeyed (by the peer) while this task waited: done.
 		t.finish(nil)
 		return nil, errSkip
 	}
@@ -592,7 +592,11 @@ func (t *ikeRekeyTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		m.Log("ikev2: %v: simultaneous IKE SA rekey: ours won, %v survives, the peer deletes its redundant %v", sa, nsa, p.sa)
 		p.sa.pendingOf = nil
 		p.sa.redundant = true
-		p.sa.deadline = m.Now().Add(m.DeleteWait)
+		// The peer deletes it; if it does not soon (charon, seeing our
+		// Delete of the old SA before our answer, drops its redundant
+		// SA silently), we delete it: unanswered, the Delete ends with
+		// the retransmissions.
+		p.sa.deadline = m.Now().Add(2 * m.RetransmitBase)
 	}
 	m.adopt(sa, nsa)
 	sa.front(&deleteIKETask{done: t.done})

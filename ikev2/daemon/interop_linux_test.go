@@ -105,6 +105,7 @@ func startCharon(t *testing.T, l *lab, ike, esp string) *charontest.Charon {
   retransmit_tries = 3
   filelog { main { path = %[1]s/charon.log
                    time_add_ms = yes
+                   flush_line = yes
                    default = 1
                    ike = 2
                    knl = 2 } }
