@@ -373,8 +373,23 @@ func (m *Manager) moved(sa *IKESA, oldL, oldR netip.AddrPort) {
 		if same {
 			break
 		}
-		if err := m.Kernel.Move(sa, c, oldL.Addr(), oldR.Addr()); err != nil {
-			m.emit(Event{Kind: "failed", SA: sa, Child: c, Err: err})
+		// A selector that was this end's or the peer's old address
+		// follows it (FollowHost): the child is removed at the old
+		// addresses with its old selectors and installed at the new.
+		lts, lch := FollowHost(c.LocalTS, oldL.Addr(), sa.Local.Addr())
+		rts, rch := FollowHost(c.RemoteTS, oldR.Addr(), sa.Remote.Addr())
+		if !lch && !rch {
+			if err := m.Kernel.Move(sa, c, oldL.Addr(), oldR.Addr()); err != nil {
+				m.emit(Event{Kind: "failed", SA: sa, Child: c, Err: err})
+			}
+			continue
+		}
+		prev := *sa
+		prev.Local, prev.Remote = oldL, oldR
+		err := m.Kernel.Delete(&prev, c)
+		c.LocalTS, c.RemoteTS = lts, rts
+		if ierr := m.Kernel.Install(sa, c); ierr != nil || err != nil {
+			m.emit(Event{Kind: "failed", SA: sa, Child: c, Err: errors.Join(err, ierr)})
 		}
 	}
 	m.emit(Event{Kind: "moved", SA: sa})

@@ -249,6 +249,12 @@ func (d *Iked) ImportIKEv2(ctx context.Context, imp *IKEv2Import) error {
 	st := StateFromCtx(imp.SA, d.now())
 	for i := range st.Children {
 		c := &st.Children[i]
+		// Selectors that were the MN's previous CoA or the pAR's address
+		// (host-to-host children) follow the addresses to the nCoA and
+		// the nAR, as the SP records' selectors do and as the MN's iked
+		// does on the MOBIKE update (ikev2.FollowHost).
+		c.LocalTS, _ = ikev2.FollowHost(c.LocalTS, st.Local.Addr(), local.Addr())
+		c.RemoteTS, _ = ikev2.FollowHost(c.RemoteTS, st.Remote.Addr(), remote.Addr())
 		if k, ok := imp.Keys[c.SPIIn]; ok {
 			c.EncIn, c.IntegIn = cpBytes(k.Enc), cpBytes(k.Auth)
 		}

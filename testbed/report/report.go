@@ -24,8 +24,9 @@ const (
 	Reactive   = "cxtp-reactive"
 )
 
-// Scenarios lists the scenarios in order.
-var Scenarios = []string{Main, Aggressive, Predictive, Reactive}
+// Scenarios lists the scenarios in order: the paper's IKEv1 rows, then
+// the IKEv2 ones (ikev2.go).
+var Scenarios = []string{Main, Aggressive, Predictive, Reactive, IKEv2Iked, IKEv2Charon, IKEv2CT, IKEv2Collision}
 
 // Labels are the table's row names.
 var Labels = map[string]string{
@@ -33,6 +34,11 @@ var Labels = map[string]string{
 	Aggressive: "IKEv1 aggressive mode",
 	Predictive: "IKEv1 with context transfer (predictive)",
 	Reactive:   "IKEv1 with context transfer (reactive)",
+
+	IKEv2Iked:      "IKEv2 full exchange (ikectx iked)",
+	IKEv2Charon:    "IKEv2 full exchange (strongSwan charon)",
+	IKEv2CT:        "IKEv2 with context transfer (predictive) + MOBIKE",
+	IKEv2Collision: "IKEv2 with context transfer + SPI collision (UPDATE_SPI)",
 }
 
 // Paper is a row of the paper's Table 1.
@@ -99,6 +105,9 @@ type Run struct {
 	Records []traffic.Record `json:"records,omitempty"`
 	Pcap    string           `json:"pcap,omitempty"` // file name in the output directory
 	Error   string           `json:"error,omitempty"`
+	// IKEv2 (the IKEv2 context-transfer rows): Algorithm 1, MN2, the
+	// nAR's SAD.
+	IKEv2 *IKEv2Run `json:"ikev2,omitempty"`
 }
 
 // Messages splits a run's frames: set-up messages (everything but CTAA)
@@ -181,6 +190,9 @@ type Row struct {
 	RekeyFrames Stat     `json:"rekey_frames"`
 	RekeyBytes  Stat     `json:"rekey_bytes"`
 	RekeyErrors []string `json:"rekey_errors,omitempty"`
+	// IKEv2 (the IKEv2 context-transfer rows): MOBIKE frames, Algorithm
+	// 1, the collision scenario's checks.
+	IKEv2 *IKEv2Row `json:"ikev2,omitempty"`
 }
 
 // Table is Table 1 with the ratios of the IKEv1 rows' delay to the
@@ -250,6 +262,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 		}
 		row.DelayMS, row.Lost, row.Messages, row.Bytes = stat(d), stat(l), stat(m), stat(b)
 		row.AckMessages, row.AckBytes = stat(am), stat(ab)
+		ikev2Row(&row, runs)
 		t.Rows = append(t.Rows, row)
 	}
 	t.Ratios = map[string]float64{}
@@ -264,6 +277,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 			}
 		}
 	}
+	t.ikev2Ratios()
 	if len(t.Ratios) == 0 {
 		t.Ratios = nil
 	}
@@ -364,6 +378,7 @@ func (t Table) Markdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	t.ikev2Lines(&b)
 	if len(t.Ratios) > 0 {
 		b.WriteString("\n")
 		keys := make([]string, 0, len(t.Ratios))
@@ -372,7 +387,7 @@ func (t Table) Markdown(w io.Writer) error {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "- delay ratio %s: %.1f (paper: main/CT 75, aggressive/CT 65)\n", k, t.Ratios[k])
+			fmt.Fprintf(&b, "- delay ratio %s: %.1f (%s)\n", k, t.Ratios[k], paperRatio(k))
 		}
 	}
 	for _, n := range t.Notes {

@@ -184,7 +184,7 @@ func TestTable(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Rows) != 4 || back.Rows[0].Scenario != Main || back.Rows[0].DelayMS != (Stat{500, 400, 600}) ||
+	if len(back.Rows) != len(Scenarios) || len(Scenarios) != 8 || back.Rows[0].Scenario != Main || back.Rows[0].DelayMS != (Stat{500, 400, 600}) ||
 		back.Rows[0].Messages.Median != 11 || back.Rows[0].Paper.Bytes != 2182 || back.Rows[3].NotRun == "" ||
 		back.Rows[2].Bytes.Median != 106 || back.Ratios["ikev1-main/cxtp-predictive"] != 100 {
 		t.Errorf("json: %s", js.String())

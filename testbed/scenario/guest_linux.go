@@ -89,7 +89,11 @@ func Main(ctx context.Context, cfg Config) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			r, pcap := runOnce(ctx, cfg, sc, i)
+			run := runOnce
+			if report.IsIKEv2(sc) {
+				run = runIKEv2 // ikev2_linux.go
+			}
+			r, pcap := run(ctx, cfg, sc, i)
 			if len(pcap) > 0 {
 				r.Pcap = fmt.Sprintf("%s-%d.pcap", sc, i)
 				if err := WritePcap(cfg.Out, r.Pcap, pcap); err != nil {
@@ -129,6 +133,7 @@ func progress(r report.Run, runs int) string {
 			s += fmt.Sprintf(", rekey FAILED: %s", r.RekeyError)
 		}
 	}
+	s += ikev2Progress(r)
 	if r.LinkChangeMS > 0 {
 		s += fmt.Sprintf(" (link change %.0f ms, %d lost)", r.LinkChangeMS, r.LostLink)
 	}
@@ -136,6 +141,9 @@ func progress(r report.Run, runs int) string {
 }
 
 func cannotRun(cfg Config, sc string) string {
+	if report.IsIKEv2(sc) {
+		return ikev2CannotRun(cfg, sc)
+	}
 	switch sc {
 	case report.Main, report.Aggressive:
 		for _, b := range []string{"racoon", "setkey", "udpgen"} {
@@ -166,6 +174,9 @@ type station struct {
 	mu      sync.Mutex
 	procs   []*proc
 	cleanup []func()
+	// modConf, when set, writes ipsec-cxtpd's configuration (default: the
+	// racoon one, topo.Plan.IPsecCxtpd).
+	modConf func(dir, shmName string, par bool) string
 }
 
 type proc struct {
@@ -216,7 +227,11 @@ func (s *station) startCXTP(ctx context.Context) (mnCtl, narCtl string, err erro
 		os.Remove(shmFile)
 		s.cleanup = append(s.cleanup, func() { os.Remove(shmFile) })
 		mod := filepath.Join(dir, "ipsec-cxtpd.toml")
-		if err := os.WriteFile(mod, []byte(s.plan.IPsecCxtpd(dir, shmName, filepath.Join(dir, "racoon.sock"), st.par)), 0o644); err != nil {
+		modText := s.plan.IPsecCxtpd(dir, shmName, filepath.Join(dir, "racoon.sock"), st.par)
+		if s.modConf != nil {
+			modText = s.modConf(dir, shmName, st.par)
+		}
+		if err := os.WriteFile(mod, []byte(modText), 0o644); err != nil {
 			return "", "", err
 		}
 		conf := filepath.Join(dir, "cxtpd.toml")

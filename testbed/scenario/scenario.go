@@ -149,6 +149,14 @@ func ShortName(s string) (string, bool) {
 		return report.Predictive, true
 	case "reactive", report.Reactive:
 		return report.Reactive, true
+	case "ikev2", "iked", report.IKEv2Iked:
+		return report.IKEv2Iked, true
+	case "charon", "strongswan", report.IKEv2Charon:
+		return report.IKEv2Charon, true
+	case "ct2", report.IKEv2CT:
+		return report.IKEv2CT, true
+	case "collision", report.IKEv2Collision:
+		return report.IKEv2Collision, true
 	}
 	return "", false
 }
@@ -162,7 +170,7 @@ func ParseScenarios(s string) ([]string, error) {
 	for _, f := range strings.Split(s, ",") {
 		n, ok := ShortName(strings.TrimSpace(f))
 		if !ok {
-			return nil, fmt.Errorf("unknown scenario %q (main, aggressive, predictive, reactive)", f)
+			return nil, fmt.Errorf("unknown scenario %q (main, aggressive, predictive, reactive, ikev2, charon, ikev2-ct, collision)", f)
 		}
 		out = append(out, n)
 	}

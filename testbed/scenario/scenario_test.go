@@ -79,8 +79,12 @@ func TestParseScenarios(t *testing.T) {
 	if err != nil || strings.Join(s, " ") != "ikev1-main ikev1-aggressive cxtp-predictive" {
 		t.Fatal(s, err)
 	}
-	if s, _ := ParseScenarios(""); len(s) != 4 {
+	if s, _ := ParseScenarios(""); len(s) != 8 {
 		t.Fatal(s)
+	}
+	s, err = ParseScenarios("ikev2,charon, ikev2-ct,collision,iked,strongswan,ikev2-ct-collision")
+	if err != nil || strings.Join(s, " ") != "ikev2-iked ikev2-charon ikev2-ct ikev2-ct-collision ikev2-iked ikev2-charon ikev2-ct-collision" {
+		t.Fatal(s, err)
 	}
 	if _, err := ParseScenarios("main,ikev3"); err == nil {
 		t.Fatal("ikev3 accepted")

@@ -38,6 +38,10 @@ func (p Plan) CxtpdAR(dir, shmName string, par bool) string {
 	if !par {
 		self, access, ifc, peer, peerAccess = p.NARCore, p.NAR, "acc1", p.PARCore, p.PAR
 	}
+	tt := p.TransferTime
+	if tt == "" {
+		tt = "2s"
+	}
 	mn := ""
 	if par {
 		mn = fmt.Sprintf("[[mn]]\naddress = %q\nkey = %q\n", p.PCoA.String(), TokenKey)
@@ -52,7 +56,7 @@ control = "%[4]s/cxtpd.sock"
 name = %[5]q
 [timers]
 context_lifetime = "30s"
-max_transfer_time = "2s"               # capture under emulation takes longer than 200 ms
+max_transfer_time = %[14]q               # capture under emulation takes longer than 200 ms
 module_timeout = "5s"
 [security]
 allow_plaintext = false
@@ -68,7 +72,7 @@ protected = true                   # ESP transport between the ARs (ARARSetkey)
 name = "ipsec-cxtpd"
 fpts = [%[10]d, %[11]d, %[12]d, %[13]d]
 key_material = true
-`, self.String(), access.String(), ifc, dir, shmName, peer.String(), peerAccess.String(), mn, CXTPPort, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2)
+`, self.String(), access.String(), ifc, dir, shmName, peer.String(), peerAccess.String(), mn, CXTPPort, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2, tt)
 }
 
 // CxtpdMN is cxtpd's configuration on the MN (role mn) attached to the pAR.
@@ -92,6 +96,12 @@ key = %[4]q
 // cxtpd's segment, racoon's admin socket; on the nAR the MN's prefix for
 // pre-installing the SAs.
 func (p Plan) IPsecCxtpd(dir, shmName, racoonSock string, par bool) string {
+	return p.ipsecCxtpd(dir, shmName, fmt.Sprintf("[racoon]\nsocket = %q\n", racoonSock), par)
+}
+
+// ipsecCxtpd is ipsec-cxtpd's configuration with the IKE daemon's section
+// ike ([racoon] or [iked]).
+func (p Plan) ipsecCxtpd(dir, shmName, ike string, par bool) string {
 	addr, extra := p.PAR, "delete_on_transfer = false\n"
 	if !par {
 		addr, extra = p.NAR, fmt.Sprintf("sad_lookup = \"spi-dst\"\npredict_prefix = %q\npolicy_priority = 0\nlifetime = \"60s\"\ncall_timeout = \"2s\"\n", p.NARNet.String())
@@ -108,10 +118,8 @@ ipsec_sp = %[7]d
 ikev1 = %[8]d
 ikev2 = %[9]d
 
-[racoon]
-socket = %[5]q
-
+%[5]s
 [log]
 level = "debug"
-`, addr.String(), dir, extra, shmName, racoonSock, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2)
+`, addr.String(), dir, extra, shmName, ike, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2)
 }

@@ -62,6 +62,9 @@ type Plan struct {
 	SinkPort         uint16
 	AccessDelay      string // netem delay on the access links ("" none), e.g. "5ms"
 	AccessLoss       string // netem loss ("" none), e.g. "1%"
+	// TransferTime is the ARs' cxtpd max_transfer_time, the bound of the
+	// pAR's capture ("" 2s).
+	TransferTime string
 }
 
 // Default is the plan documented above.

@@ -213,6 +213,9 @@ func writeReport(in, out string, stdout io.Writer) error {
 	notRun := map[string]string{}
 	for _, sc := range report.Scenarios {
 		notRun[sc] = "not run"
+		if report.IsIKEv2(sc) {
+			notRun[sc] = "Linux kernel lab only: go run ./cmd/testbed table1"
+		}
 	}
 	for _, r := range runs {
 		delete(notRun, r.Scenario)
