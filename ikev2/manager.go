@@ -50,9 +50,9 @@ type Manager struct {
 	// RetryDelay: an exchange answered with TEMPORARY_FAILURE runs again
 	// after this (plus up to half of it in jitter; default 2 s); after
 	// TempFailureRetries (5) such answers the IKE SA is closed (RFC 7296
-	// 2.25). DeleteWait (60 s): an old SA the peer should delete after
-	// its rekey is deleted by us after this (the redundant SA of a
-	// collision the peer lost, after 2 RetransmitBase).
+	// 2.25). DeleteWait (60 s): an old IKE SA or child the peer should
+	// delete after its rekey is deleted by us after this (the redundant
+	// one of a collision the peer lost, after 2 RetransmitBase).
 	RetryDelay         time.Duration
 	TempFailureRetries int
 	DeleteWait         time.Duration

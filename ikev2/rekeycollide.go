@@ -150,6 +150,7 @@ func (m *Manager) concludeChild(sa *IKESA, t *childTask, why string) {
 	p := t.old.passive
 	t.old.passive = nil
 	t.old.Rekeyed = true
+	t.old.deadline = m.Now().Add(m.DeleteWait)
 	m.stats.ChildCollisions++
 	m.Log("ikev2: %v: simultaneous rekey of %v: %s, 0x%08x survives", sa, t.old, why, p.child.SPIIn)
 	t.finish(nil)
@@ -212,10 +213,20 @@ func (m *Manager) runRetries(now time.Time) {
 	m.retries = keep
 }
 
-// deadlines deletes SAs the peer should have deleted (the old SA after the
-// peer's rekey, the redundant SA of a collision the peer lost).
+// deadlines deletes SAs and children the peer should have deleted (the old
+// one after the peer's rekey, the redundant one of a collision the peer
+// lost).
 func (m *Manager) deadlines(now time.Time) {
 	for _, sa := range m.sas {
+		for _, c := range sa.Children {
+			if c.deadline.IsZero() || now.Before(c.deadline) || c.deleting || c.gone {
+				continue
+			}
+			c.deadline = time.Time{}
+			m.Log("ikev2: %v: the peer did not delete %v, deleting it", sa, c)
+			sa.queue = append(sa.queue, &deleteChildTask{children: []*ChildSA{c}})
+			m.kick(sa)
+		}
 		if sa.deadline.IsZero() || now.Before(sa.deadline) || sa.State == StateDead {
 			continue
 		}

@@ -545,3 +545,34 @@ func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
 		t.Fatalf("%+v %v", x2, errs)
 	}
 }
+
+// A replaced child the peer never deletes (it dropped it silently) is
+// deleted by this end after DeleteWait.
+func TestReplacedChildDeletedAfterDeadline(t *testing.T) {
+	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	now := time.Unix(9000, 0)
+	clock := func() time.Time { return now }
+	a.Now, b.Now = clock, clock
+	sa0 := establish(t, n, a)
+	// A second child, answered by B; then B sees it as replaced, waiting
+	// for A's Delete that never comes.
+	a.CreateChild(sa0.SPIi, nil)
+	n.pump(t)
+	_, y := checkPair(t, a, b, 2)
+	b.mu.Lock()
+	_, c := b.byChild(y.Children[1].SPIIn)
+	c.Rekeyed, c.deadline = true, now.Add(b.DeleteWait)
+	b.mu.Unlock()
+	b.Tick()
+	n.pump(t)
+	checkPair(t, a, b, 2) // not yet
+	now = now.Add(b.DeleteWait)
+	b.Tick()
+	n.pump(t)
+	x, y2 := checkPair(t, a, b, 1)
+	if y2.Children[0].SPIIn != y.Children[0].SPIIn || x.Children[0].SPIOut != y.Children[0].SPIIn {
+		t.Fatalf("the wrong child went: %+v", y2.Children)
+	}
+	settled(t, a)
+	settled(t, b)
+}

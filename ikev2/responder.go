@@ -122,6 +122,7 @@ func (m *Manager) respondChild(sa *IKESA, in *msg.Message, ni, nr, shared []byte
 			m.Log("ikev2: %v: peer rekeys %v while we do: answered, decided when ours completes", sa, old)
 		} else {
 			old.Rekeyed = true
+			old.deadline = m.Now().Add(m.DeleteWait) // the peer deletes it
 		}
 	}
 	chosen.SPI = spiBytes(c.SPIIn)

@@ -55,6 +55,9 @@ type ChildSA struct {
 	passive  *passiveRekey
 	deleting bool
 	gone     bool
+	// deadline: a replaced child the peer should delete is deleted by
+	// us after it (the peer may have dropped it silently).
+	deadline time.Time
 }
 
 // Wipe zeroes the child's keys.

@@ -426,12 +426,14 @@ func (t *childTask) process(m *Manager, sa *IKESA, r *msg.Message) error {
 		if lowestIn([][]byte{t.ni, nr.Data}, p.nonces) {
 			m.stats.RedundantDeleted++
 			t.child.Rekeyed = true
+			old.deadline = m.Now().Add(m.DeleteWait) // the peer deletes it
 			m.Log("ikev2: %v: simultaneous rekey of %v: ours lost, deleting our redundant %v", sa, old, t.child)
 			sa.front(&deleteChildTask{children: []*ChildSA{t.child}, done: t.done})
 			t.done = nil
 			return nil
 		}
 		p.child.Rekeyed = true
+		p.child.deadline = m.Now().Add(2 * m.RetransmitBase) // the peer deletes it
 		m.Log("ikev2: %v: simultaneous rekey of %v: ours won, the peer deletes its redundant 0x%08x", sa, old, p.child.SPIIn)
 	case old.gone:
 		// The peer deleted the old child after answering our rekey:
