@@ -576,3 +576,26 @@ func TestReplacedChildDeletedAfterDeadline(t *testing.T) {
 	settled(t, a)
 	settled(t, b)
 }
+
+// A peer that lost a child without a Delete answers its rekey with
+// CHILD_SA_NOT_FOUND: the rekeying end closes its copy silently and
+// creates a new child from scratch (RFC 7296 2.25).
+func TestRekeyOfChildThePeerLost(t *testing.T) {
+	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+	establish(t, n, a)
+	x, y := checkPair(t, a, b, 1)
+	b.mu.Lock()
+	bsa, c := b.byChild(y.Children[0].SPIIn)
+	b.dropChild(bsa, c) // lost, no Delete sent
+	b.mu.Unlock()
+	var res error = fmt.Errorf("not done")
+	a.RekeyChild(x.Children[0].SPIIn, func(err error) { res = err })
+	n.pump(t)
+	x2, _ := checkPair(t, a, b, 1)
+	childKeysMatch(t, a, b)
+	settled(t, a)
+	settled(t, b)
+	if res != nil || x2.Children[0].SPIIn == x.Children[0].SPIIn {
+		t.Fatalf("%v %+v", res, x2.Children)
+	}
+}
