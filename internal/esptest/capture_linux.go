@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -50,12 +52,15 @@ type Frame struct {
 	Src, Dst netip.Addr
 }
 
-// Capture records the ESP packets (IP protocol 50, or UDP to port 4500
-// with a non-zero first word, RFC 3948) that arrive on dev inside
-// namespace ns (frames addressed to this host, not the ones it sends),
-// from an AF_PACKET socket opened in that namespace. snap returns the
-// packets so far; stop ends the capture (also done by t's cleanup).
-func Capture(t *testing.T, ns, dev string) (snap func() []Frame, stop func()) {
+// Sniff reads every frame of dev inside namespace ns, both directions,
+// from an AF_PACKET socket opened in that namespace, and hands each to fn
+// on the reader goroutine with its kernel receive timestamp and packet
+// type (unix.PACKET_HOST for frames addressed to this host,
+// PACKET_OUTGOING for the ones it sends, ...). data is valid only during
+// the call. The socket has a 20 ms receive timeout, so stop never waits
+// for a further frame; after stop returns fn is not called. stop may be
+// called more than once and is also run by t's cleanup.
+func Sniff(t *testing.T, ns, dev string, fn func(data []byte, at time.Time, pkttype uint8)) (stop func()) {
 	t.Helper()
 	var fd int
 	if err := InNS(ns, func() error {
@@ -72,6 +77,9 @@ func Capture(t *testing.T, ns, dev string) (snap func() []Frame, stop func()) {
 			// a receive timeout, so that stop never waits for a frame
 			err = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 20000})
 		}
+		if err == nil {
+			err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+		}
 		if err != nil {
 			unix.Close(fd)
 		}
@@ -79,36 +87,69 @@ func Capture(t *testing.T, ns, dev string) (snap func() []Frame, stop func()) {
 	}); err != nil {
 		t.Fatalf("esptest: capture on %s in %s: %v", dev, ns, err)
 	}
-	var mu sync.Mutex
-	var frames []Frame
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		defer unix.Close(fd)
-		buf := make([]byte, 65536)
+		buf, oob := make([]byte, 65536), make([]byte, 256)
 		for {
 			select {
 			case <-quit:
 				return
 			default:
 			}
-			n, from, err := unix.Recvfrom(fd, buf, 0)
+			n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
 			if err != nil {
 				continue // EAGAIN at each timeout, EINTR
 			}
-			if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
+			ll, ok := from.(*unix.SockaddrLinklayer)
+			if !ok {
 				continue
 			}
-			if f, ok := espFrame(buf[:n]); ok {
-				mu.Lock()
-				frames = append(frames, f)
-				mu.Unlock()
-			}
+			fn(buf[:n], rxTime(oob[:oobn]), ll.Pkttype)
 		}
 	}()
 	var once sync.Once
 	stop = func() { once.Do(func() { close(quit); <-done }) }
 	t.Cleanup(stop)
+	return stop
+}
+
+// rxTime is the kernel receive timestamp (SO_TIMESTAMPNS) among a frame's
+// control messages, or the time now if there is none.
+func rxTime(oob []byte) time.Time {
+	cms, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return time.Now()
+	}
+	for _, m := range cms {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+			return time.Unix(int64(ts.Sec), int64(ts.Nsec))
+		}
+	}
+	return time.Now()
+}
+
+// Capture records the ESP packets (IP protocol 50, or UDP to port 4500
+// with a non-zero first word, RFC 3948) that arrive on dev inside
+// namespace ns (frames addressed to this host, not the ones it sends),
+// with Sniff. snap returns the packets so far; stop ends the capture (also
+// done by t's cleanup).
+func Capture(t *testing.T, ns, dev string) (snap func() []Frame, stop func()) {
+	t.Helper()
+	var mu sync.Mutex
+	var frames []Frame
+	stop = Sniff(t, ns, dev, func(data []byte, _ time.Time, pkttype uint8) {
+		if pkttype != unix.PACKET_HOST {
+			return
+		}
+		if f, ok := espFrame(data); ok {
+			mu.Lock()
+			frames = append(frames, f)
+			mu.Unlock()
+		}
+	})
 	return func() []Frame {
 		mu.Lock()
 		defer mu.Unlock()

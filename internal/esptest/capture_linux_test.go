@@ -5,9 +5,12 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
 )
 
 // frameOf serializes Ethernet / IP / (UDP to dport, or raw ESP) / payload.
@@ -90,4 +93,27 @@ func FuzzESPFrame(f *testing.F) {
 			t.Fatal("kept a frame with no ESP bytes")
 		}
 	})
+}
+
+// TestRxTime: the frame's time is the kernel's SO_TIMESTAMPNS control
+// message when there is one, the time now otherwise.
+func TestRxTime(t *testing.T) {
+	want := time.Unix(1700000000, 123456789)
+	ts := unix.NsecToTimespec(want.UnixNano())
+	oob := make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(ts))))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	h.Level, h.Type = unix.SOL_SOCKET, unix.SO_TIMESTAMPNS
+	h.SetLen(unix.CmsgLen(int(unsafe.Sizeof(ts))))
+	*(*unix.Timespec)(unsafe.Pointer(&oob[unix.CmsgLen(0)])) = ts
+	if got := rxTime(oob); !got.Equal(want) {
+		t.Fatalf("rxTime %v, want %v", got, want)
+	}
+	before := time.Now()
+	if got := rxTime(nil); got.Before(before) {
+		t.Fatalf("no control message: %v, before %v", got, before)
+	}
+	h.Type = unix.SO_TIMESTAMP // another message only
+	if got := rxTime(oob); got.Before(before) {
+		t.Fatalf("no SO_TIMESTAMPNS: %v, before %v", got, before)
+	}
 }

@@ -5,8 +5,10 @@
 // optionally with extended sequence numbers. The interop tests of
 // racoon/daemon and ikev2/daemon use it to prove that ESP crosses between
 // strongSwan's user-space ESP and the keys an ikectx daemon negotiated;
-// capture_linux.go records the ESP packets arriving in a network
-// namespace. It is test code: errors never contain key bytes.
+// capture_linux.go reads the frames of an interface in a network
+// namespace (Sniff, also used for racoon's IKE message captures) and
+// records the ESP packets among them (Capture). It is test code: errors
+// never contain key bytes.
 package esptest
 
 import (

@@ -5,73 +5,22 @@ package daemon
 // inbound SA ikectx negotiated (its admin dump in --no-kernel mode).
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"golang.org/x/sys/unix"
 
 	"github.com/ikectx/ikectx/internal/esptest"
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
 )
-
-// espFrame is one ESP packet seen on the wire.
-type espFrame struct {
-	udp  bool   // UDP-encapsulated (RFC 3948, port 4500)
-	size int    // Ethernet frame bytes
-	esp  []byte // from the SPI to the ICV
-	src  netip.Addr
-	dst  netip.Addr
-}
-
-// captureESP records the ESP packets (IP protocol 50, or UDP to port 4500
-// with a non-zero first word, RFC 3948) that arrive on dev inside namespace
-// ns (frames addressed to this host, not the ones it sends), with
-// rawCapture and gopacket. snap returns the packets so far; stop ends the
-// capture.
-func captureESP(t *testing.T, ns, dev string) (snap func() []espFrame, stop func()) {
-	var mu sync.Mutex
-	var frames []espFrame
-	stop = rawCapture(t, ns, dev, func(data []byte, _ time.Time, pkttype uint8) {
-		if pkttype != unix.PACKET_HOST {
-			return
-		}
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
-		f := espFrame{size: len(data)}
-		if nl := p.NetworkLayer(); nl != nil {
-			f.src, _ = netip.AddrFromSlice(nl.NetworkFlow().Src().Raw())
-			f.dst, _ = netip.AddrFromSlice(nl.NetworkFlow().Dst().Raw())
-		}
-		if u, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP); u != nil {
-			if u.DstPort != 4500 || len(u.Payload) < 8 || bytes.Equal(u.Payload[:4], []byte{0, 0, 0, 0}) {
-				return // IKE (non-ESP marker) or a NAT-keepalive (1 byte)
-			}
-			f.udp, f.esp = true, append([]byte(nil), u.Payload...)
-		} else if e, _ := p.Layer(layers.LayerTypeIPSecESP).(*layers.IPSecESP); e != nil {
-			f.esp = append(append([]byte(nil), e.Contents...), e.Payload...)
-		} else {
-			return
-		}
-		mu.Lock()
-		frames = append(frames, f)
-		mu.Unlock()
-	})
-	return func() []espFrame {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]espFrame(nil), frames...)
-	}, stop
-}
 
 // decoderFor maps an SA of ikectx's dump to the test decoder.
 func decoderFor(e *pfkey.SAEntry) (*esptest.SA, error) {
@@ -145,10 +94,10 @@ func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily
 	}
 	wrong.SPI = in.SPI
 	src, dst := innerHost(f.swHost), innerHost(f.ikHost)
-	snap, stop := captureESP(t, ikNS, dev)
+	snap, stop := esptest.Capture(t, ikNS, dev)
 	defer stop()
 	var conn *net.UDPConn
-	if err := inNS(t, swNS, func() (err error) {
+	if err := esptest.InNS(swNS, func() (err error) {
 		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
 		return err
 	}); err != nil {
@@ -157,7 +106,7 @@ func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily
 	defer conn.Close()
 	lport := uint16(conn.LocalAddr().(*net.UDPAddr).Port)
 	const want = 3
-	var frames []espFrame
+	var frames []esptest.Frame
 	start := time.Now()
 	for i := 0; i < want; i++ {
 		conn.Write([]byte(fmt.Sprintf("ikectx-esp-interop-%d-%s", i, f.name)))
@@ -179,15 +128,15 @@ func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily
 	seen := map[string]bool{}
 	var lastSeq uint32
 	for i, fr := range frames {
-		if fr.src != netip.MustParseAddr(f.sw) || fr.dst != netip.MustParseAddr(f.ik) {
-			t.Errorf("ESP #%d %v -> %v, want %s -> %s", i, fr.src, fr.dst, f.sw, f.ik)
+		if fr.Src != netip.MustParseAddr(f.sw) || fr.Dst != netip.MustParseAddr(f.ik) {
+			t.Errorf("ESP #%d %v -> %v, want %s -> %s", i, fr.Src, fr.Dst, f.sw, f.ik)
 		}
-		if _, err := wrong.Decode(fr.esp); !errors.Is(err, esptest.ErrICV) {
+		if _, err := wrong.Decode(fr.ESP); !errors.Is(err, esptest.ErrICV) {
 			t.Errorf("ESP #%d: the outbound SA's key gave %v, want an ICV mismatch", i, err)
 		}
-		p, err := dec.Decode(fr.esp)
+		p, err := dec.Decode(fr.ESP)
 		if err != nil {
-			t.Errorf("ESP #%d (udp %v, %d bytes): %v", i, fr.udp, len(fr.esp), err)
+			t.Errorf("ESP #%d (udp %v, %d bytes): %v", i, fr.UDP, len(fr.ESP), err)
 			continue
 		}
 		pk := gopacket.NewPacket(p.Payload, map[uint8]gopacket.LayerType{4: layers.LayerTypeIPv4, 41: layers.LayerTypeIPv6}[p.NextHeader], gopacket.Default)
@@ -212,7 +161,7 @@ func checkESPCrosses(t *testing.T, ik *ikectx, swNS, ikNS, dev string, f ifamily
 		lastSeq = p.Seq
 		seen[pl] = true
 		t.Logf("ESP #%d: SPI %08x seq %d, %s, frame %d bytes, ESP %d, pad %d, next header %d: %v:%d -> %v:9 %q",
-			i, p.SPI, p.Seq, map[bool]string{true: "UDP 4500", false: "IP proto 50"}[fr.udp], fr.size, len(fr.esp), p.PadLen, p.NextHeader, isrc, ud.SrcPort, idst, ud.Payload)
+			i, p.SPI, p.Seq, map[bool]string{true: "UDP 4500", false: "IP proto 50"}[fr.UDP], fr.Size, len(fr.ESP), p.PadLen, p.NextHeader, isrc, ud.SrcPort, idst, ud.Payload)
 	}
 	for i := 0; i < want; i++ {
 		if pl := fmt.Sprintf("ikectx-esp-interop-%d-%s", i, f.name); !seen[pl] {
@@ -242,14 +191,14 @@ func checkESPToCharon(t *testing.T, in, out *pfkey.SAEntry, swNS, ikNS string, f
 	bad.SPI = out.SPI
 	src, dst := innerHost(f.ikHost), innerHost(f.swHost)
 	var ln, conn *net.UDPConn
-	if err := inNS(t, swNS, func() (err error) {
+	if err := esptest.InNS(swNS, func() (err error) {
 		ln, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if err := inNS(t, ikNS, func() (err error) {
+	if err := esptest.InNS(ikNS, func() (err error) {
 		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(f.ik), 0)),
 			net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(f.sw), 4500)))
 		return err
