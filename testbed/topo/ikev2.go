@@ -155,3 +155,56 @@ func (p Plan) MN2IKEv2Conn() IKEv2Conn {
 func (p Plan) IPsecCxtpdIked(dir, shmName, ikedSock string, par bool) string {
 	return p.ipsecCxtpd(dir, shmName, fmt.Sprintf("[iked]\nsocket = %q\nmax_round_trips = 3\ntimer = \"5s\"\n", ikedSock), par)
 }
+
+// SwanctlConf is strongSwan's swanctl.conf for a station whose identity
+// is self: one IKEv2 PSK connection per conn with its child "net"
+// (tunnel mode), the testbed's proposals (ESP without PFS, as iked's),
+// MOBIKE off (the row measures a full exchange after the handover, not a
+// roam), no DPD or rekeying; the children named in trap have start_action
+// trap (charon installs their policies at once and negotiates on the
+// kernel's ACQUIRE, as racoon in the IKEv1 rows), the others none; a
+// secret for self with each peer identity.
+func (p Plan) SwanctlConf(self string, peers []string, conns []IKEv2Conn, trap map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("# swanctl.conf of a testbed station (testbed/topo)\nconnections {\n")
+	for _, c := range conns {
+		start := "none"
+		if trap[c.Name] {
+			start = "trap"
+		}
+		fmt.Fprintf(&b, `	%s {
+		version = 2
+		mobike = no
+		local_addrs = %s
+		remote_addrs = %s
+		proposals = %s
+		rekey_time = 0
+		dpd_delay = 0
+		local {
+			auth = psk
+			id = %s
+		}
+		remote {
+			auth = psk
+			id = %s
+		}
+		children {
+			net {
+				mode = tunnel
+				local_ts = %s
+				remote_ts = %s
+				esp_proposals = %s
+				rekey_time = 0
+				start_action = %s
+			}
+		}
+	}
+`, c.Name, c.Local, c.Remote, IKEProposal, c.LocalID, c.RemoteID, strings.Join(c.LocalTS, ","), strings.Join(c.RemoteTS, ","), ESPProposal, start)
+	}
+	b.WriteString("}\nsecrets {\n")
+	for i, peer := range peers {
+		fmt.Fprintf(&b, "\tike-%d {\n\t\tid-1 = %s\n\t\tid-2 = %s\n\t\tsecret = %q\n\t}\n", i+1, self, peer, p.PSK)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}

@@ -49,6 +49,27 @@ func TestGoldenIKEv2Configs(t *testing.T) {
 	}
 }
 
+// The strongSwan stations' swanctl.conf: the MN's "par" and "nar"
+// connections (the latter trapped: charon negotiates on the ACQUIRE), the
+// ARs' answers.
+func TestGoldenSwanctlConfs(t *testing.T) {
+	p := Default()
+	files := map[string]string{
+		"mn-swanctl.conf":  p.SwanctlConf(IDMN, []string{IDAR}, p.MNIKEv2Conns()[:2], map[string]bool{"nar": true}),
+		"par-swanctl.conf": p.SwanctlConf(IDAR, []string{IDMN}, []IKEv2Conn{p.ARIKEv2Conn("mn", IDMN, p.PAR, p.PCoA)}, nil),
+		"nar-swanctl.conf": p.SwanctlConf(IDAR, []string{IDMN}, []IKEv2Conn{p.ARIKEv2Conn("mn", IDMN, p.NAR, p.NCoA)}, nil),
+	}
+	for name, text := range files {
+		golden(t, name, text)
+		if strings.Count(text, "{") != strings.Count(text, "}") {
+			t.Errorf("%s: unbalanced braces", name)
+		}
+	}
+	if !strings.Contains(files["mn-swanctl.conf"], "start_action = trap") || strings.Contains(files["par-swanctl.conf"], "start_action = trap") {
+		t.Error("only the MN's nar child is trapped")
+	}
+}
+
 func TestGoldenMN2Commands(t *testing.T) {
 	p := Default()
 	if p.MN2().String() != "2001:db8:2::200" || !p.NARNet.Contains(p.MN2()) {
