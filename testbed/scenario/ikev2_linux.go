@@ -338,7 +338,10 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 			capt.stop()
 			return fail("cxtpd attach: %v: %s", err, out)
 		}
-	} else {
+	} else if !charon {
+		// iked: the MN's SPD to the nCoA and the nAR, then the MN's iked
+		// initiates (charon's trapped child negotiates on the ACQUIRE of
+		// the next datagram instead)
 		t0 := time.Now()
 		err := setkeyIn(ctx, topo.NSMN, mnNAR)
 		r.MNRewriteMS = float64(time.Since(t0).Microseconds()) / 1000
