@@ -167,7 +167,7 @@ func table1(ctx context.Context, f table1Flags) (int, error) {
 		if err := s.prepare(ctx); err != nil {
 			return 1, err
 		}
-		res, err := s.boot(ctx, "testbed-guest "+strings.Join(guestArgs, " "), nil, nil, pw)
+		res, err := s.boot(ctx, "testbed-guest "+strings.Join(guestArgs, " "), nil, charonFiles(ctx, f.scenarios), pw)
 		output = res.Output
 		if err != nil {
 			return 1, err

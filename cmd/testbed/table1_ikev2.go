@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"slices"
 
+	"github.com/ikectx/ikectx/testbed/lab"
 	"github.com/ikectx/ikectx/testbed/report"
+	"github.com/ikectx/ikectx/testbed/scenario"
+	"github.com/ikectx/ikectx/testbed/strongswan"
 )
 
 // checkIKEv2Run is the short run's acceptance of an IKEv2 row: a full
@@ -46,4 +52,20 @@ func checkIKEv2Run(r report.Run, name string, kinds map[string][]int) []string {
 		}
 	}
 	return p
+}
+
+// charonFiles are strongSwan's files for the lab image when the selected
+// scenarios include the charon row (nil otherwise, or when this host has
+// no strongSwan: the guest then reports the row as not run, with why).
+func charonFiles(ctx context.Context, scenarios string) []lab.File {
+	sel, _ := scenario.ParseScenarios(scenarios)
+	if !slices.Contains(sel, report.IKEv2Charon) {
+		return nil
+	}
+	files, err := strongswan.LabFiles(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed table1: strongSwan not put into the lab image, %s will not run: %v\n", report.IKEv2Charon, err)
+		return nil
+	}
+	return files
 }
