@@ -23,6 +23,7 @@
 //     UDP datagram raises an ACQUIRE in the MN's kernel and the MN's racoon
 //     runs a full phase 1 (main or aggressive mode) + quick mode with the
 //     nAR's racoon, which had the MN's policies for its nCoA configured.
+//
 //   - cxtp-predictive, cxtp-reactive: cxtpd and ipsec-cxtpd on the MN and
 //     the ARs move the MN's context (SAs, policies, racoon's phase 1) from
 //     the pAR to the nAR; the MN rewrites its SAD/SPD and sends the CTAR.
@@ -33,6 +34,22 @@
 //     MN's and the nAR's racoon still hold only the pAR's phase 1, and
 //     MN-HA datagrams cross the new SAs (rekey_ok, rekey_ms, and the IKE
 //     frames of a capture of its own: 3 for a quick mode).
+//
+//   - ikev2-iked, ikev2-charon, ikev2-ct, ikev2-ct-collision (ikev2_linux.go,
+//     ikev2_charon_linux.go): the same stations with an IKEv2 daemon
+//     instead of racoon (iked with PF_KEY; charon with kernel-netlink for
+//     ikev2-charon), the MN's tunnel through the pAR brought up by it. The
+//     full exchanges: the MN's SPD moves to the nCoA and its iked
+//     initiates towards the nAR (charon: its trapped child negotiates on
+//     the next datagram's ACQUIRE). The context transfers: predictive,
+//     with the IKEv2 FPT (iked export-peer on the pAR, import on the nAR);
+//     the MN sends the CTAR without touching its SAD/SPD and the nAR's iked
+//     moves the tunnel with MOBIKE (UPDATE_SA_ADDRESSES to the nCoA). The
+//     collision row adds MN2 on the nAR (topo.NSMN2) whose IKE and ESP SPIs
+//     the nAR's iked sets, by UPDATE_SPI, to the transferred ones before the
+//     handover; the run records Algorithm 1's outcome (ipsec-cxtpd's
+//     status), the SPIs changed, MN2's flow and the nAR's SAD (dump, no
+//     keys) in report.IKEv2Run.
 //
 // # Counting
 //
