@@ -176,6 +176,10 @@ func (m *Manager) respondCreateChild(sa *IKESA, in *msg.Message) ([]msg.Payload,
 		return m.tempFailure(), nil, fmt.Errorf("CREATE_CHILD_SA on an SA %v", sa.State)
 	case sa.pendingOf != nil:
 		return m.tempFailure(), nil, errors.New("CREATE_CHILD_SA on a rekeyed SA not yet adopted")
+	case ikeRekey && sa.passive != nil:
+		// A second rekey of it before ours completed: not from a
+		// window-1 peer.
+		return m.tempFailure(), nil, errors.New("IKE rekey while a colliding one is undecided")
 	case ikeRekey && sa.busyWithChild():
 		// RFC 7296 2.25.1: no IKE SA rekey while we create, rekey or
 		// delete a child.
@@ -202,6 +206,8 @@ func (m *Manager) respondCreateChild(sa *IKESA, in *msg.Message) ([]msg.Payload,
 			// RFC 7296 2.25.1: a rekey of a child we are closing.
 			m.stats.RekeyDeleteCollisions++
 			return m.tempFailure(), nil, fmt.Errorf("rekey of %v, which we are deleting", old)
+		case old.passive != nil:
+			return m.tempFailure(), nil, fmt.Errorf("rekey of %v while a colliding one is undecided", old)
 		case old.Rekeyed:
 			// Rekeyed already (by us, before we saw the peer's rekey):
 			// we are closing it.
