@@ -411,15 +411,11 @@ func (m *Module) precheck(ctx context.Context, e *entry) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
-	have, err := m.cfg.Kernel.SAs(cctx, pfkey.SATypeUnspec)
+	rd, err := m.readSAD(cctx)
 	if err != nil {
 		return fmt.Errorf("ipsecmod: MN %v: read the SAD for collisions: %w", e.mn, err)
 	}
-	defer func() {
-		for _, h := range have {
-			h.Wipe()
-		}
-	}()
+	defer rd.close()
 	rw := m.rewriter(e.ctx.Header, netip.Addr{})
 	d := m.dialect()
 	e.preColl = map[int]Collision{}
@@ -433,7 +429,11 @@ func (m *Module) precheck(ctx context.Context, e *entry) error {
 		if !known {
 			continue
 		}
-		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
+		h, err := rd.collision(cctx, ne)
+		if err != nil {
+			return fmt.Errorf("ipsecmod: MN %v: read the SAD for collisions: %w", e.mn, err)
+		}
+		if h != nil {
 			e.preColl[i] = Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule, SPI: ne.SPI, Inbound: m.inbound(ne)}
 		}
 	}
@@ -471,18 +471,13 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr, dump
 	m.removeSAs(ctx, e)
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
-	var have []*pfkey.SAEntry
+	var rd *sadReader
 	if dump && len(e.ctx.SAs) > 0 {
 		var err error
-		have, err = m.cfg.Kernel.SAs(cctx, pfkey.SATypeUnspec)
-		if err != nil {
+		if rd, err = m.readSAD(cctx); err != nil {
 			return fmt.Errorf("ipsecmod: MN %v: read the SAD for collisions: %w", e.mn, err)
 		}
-		defer func() {
-			for _, h := range have {
-				h.Wipe()
-			}
-		}()
+		defer rd.close()
 	}
 	rw := m.rewriter(e.ctx.Header, ncoa)
 	d := m.dialect()
@@ -498,7 +493,13 @@ func (m *Module) installSAs(ctx context.Context, e *entry, ncoa netip.Addr, dump
 			ne.Wipe()
 			continue
 		}
-		if h := findCollision(m.cfg.Rule, have, ne); h != nil {
+		h, err := rd.collision(cctx, ne)
+		if err != nil {
+			ne.Wipe()
+			m.removeSAs(ctx, e)
+			return fmt.Errorf("ipsecmod: MN %v: read the SAD for collisions: %w", e.mn, err)
+		}
+		if h != nil {
 			m.collision(e, Collision{MN: e.mn, SA: ne.String(), With: h.String(), Rule: m.cfg.Rule, SPI: ne.SPI, Inbound: m.inbound(ne)})
 			ne.Wipe()
 			continue
