@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -36,6 +37,13 @@ func openKernel(logf func(string, ...any)) (ikev2.Kernel, error) {
 		return nil, err
 	}
 	return &pfkeyKernel{c: c, reqid: 0x100, policies: map[string]*policySet{}}, nil
+}
+
+// PFKeyKernel returns iked's PF_KEY backend over an open socket: what an
+// in-process ikev2.Manager installs its children with (testbed/stress runs
+// hundreds of Managers against one kernel). The caller closes c.
+func PFKeyKernel(c *pfkey.Conn) ikev2.Kernel {
+	return &pfkeyKernel{c: c, reqid: 0x100, policies: map[string]*policySet{}}
 }
 
 func ctx() (context.Context, context.CancelFunc) {
@@ -205,12 +213,12 @@ func (k *pfkeyKernel) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 	defer cancel()
 	l, r := sa.Local.Addr(), sa.Remote.Addr()
 	var errs []error
-	if c.SPIIn != 0 && k.owns(cx, r, l, c.SPIIn) {
+	if c.SPIIn != 0 && k.owns(cx, r, l, c.SPIIn, c.EncIn, c.IntegIn) {
 		if err := k.c.Delete(cx, pfkey.SATypeESP, r, l, c.SPIIn); err != nil && !pfkey.IsNotExist(err) {
 			errs = append(errs, err)
 		}
 	}
-	if c.SPIOut != 0 && k.owns(cx, l, r, c.SPIOut) {
+	if c.SPIOut != 0 && k.owns(cx, l, r, c.SPIOut, c.EncOut, c.IntegOut) {
 		if err := k.c.Delete(cx, pfkey.SATypeESP, l, r, c.SPIOut); err != nil && !pfkey.IsNotExist(err) {
 			errs = append(errs, err)
 		}
@@ -235,14 +243,29 @@ func (k *pfkeyKernel) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 // destination and SPI alone: after a context transfer whose inbound SPI
 // collided (another peer's SA holds it, the transferred one was never
 // installed, UPDATE_SPI changes it) deleting "ours" would delete the other
-// peer's SA.
-func (k *pfkeyKernel) owns(cx context.Context, src, dst netip.Addr, spi uint32) bool {
+// peer's SA. The source alone is not enough: a stale SA of a previous
+// holder of the peer's address (rule spi-dst-src's collision, tested by
+// testbed/stress) has the same source, destination and SPI; an SA with
+// keys other than the child's is not the child's.
+func (k *pfkeyKernel) owns(cx context.Context, src, dst netip.Addr, spi uint32, enc, auth []byte) bool {
 	e, err := k.c.Get(cx, pfkey.SATypeESP, src, dst, spi)
 	if err != nil || e == nil {
 		return true // let Delete report what it finds
 	}
 	defer e.Wipe()
-	return !e.Src.IsValid() || e.Src.WithZone("") == src.WithZone("")
+	if e.Src.IsValid() && e.Src.WithZone("") != src.WithZone("") {
+		return false
+	}
+	return sameKeys(e.Keys, enc, auth)
+}
+
+// sameKeys reports whether an SA's keys are the child's; a larval SA
+// (GETSPI, no keys yet) or a reply without keys is the child's.
+func sameKeys(k pfkey.Keys, enc, auth []byte) bool {
+	if len(k.Enc) == 0 && len(k.Auth) == 0 || len(enc) == 0 && len(auth) == 0 {
+		return true
+	}
+	return subtle.ConstantTimeCompare(k.Enc, enc) == 1 && subtle.ConstantTimeCompare(k.Auth, auth) == 1
 }
 
 func (k *pfkeyKernel) Move(sa *ikev2.IKESA, c *ikev2.ChildSA, oldLocal, oldRemote netip.Addr) error {
