@@ -25,7 +25,7 @@ const usage = `usage: testbed lab fetch
        testbed lab bench [flags]
        testbed lab run [flags] [--] CMD...
        testbed table1 [--runs N] [--json FILE] [--out DIR] [--scenarios LIST] [--check] [flags]
-       testbed stress [--mns 200] [--rule spi-dst|spi|spi-dst-src] [--seed N] [--json FILE] [flags]`
+       testbed stress [--mns 200] [--rule spi-dst|spi|spi-dst-src] [--seed N] [--lab|--host] [--json FILE] [flags]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

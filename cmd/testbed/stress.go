@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ikectx/ikectx/ipsecmod"
@@ -18,6 +22,8 @@ type stressFlags struct {
 	rule    string
 	json    string
 	host    bool
+	lab     bool
+	labf    labFlags
 	verbose bool
 }
 
@@ -36,14 +42,22 @@ func parseStressFlags(args []string) (stressFlags, error) {
 	fs.IntVar(&f.opt.MaxRoundTrips, "max-round-trips", 3, "Algorithm 1's MAX_ROUND_TRIPS")
 	fs.DurationVar(&f.opt.Timer, "timer", 5*time.Second, "Algorithm 1's TIMER")
 	fs.StringVar(&f.json, "json", "", "also write the report as JSON to this file (- for stdout)")
-	fs.BoolVar(&f.host, "host", true, "memory SADs obeying the lookup rule, no kernel (the default)")
-	fs.BoolVar(&f.verbose, "v", false, "progress lines")
+	fs.BoolVar(&f.host, "host", false, "memory SADs obeying the lookup rule, no kernel (the default)")
+	fs.BoolVar(&f.lab, "lab", false, "run in the kernel lab: the nAR's and the MNs' SAs in Linux through PF_KEY, ESP traffic per MN")
+	fs.DurationVar(&f.labf.timeout, "timeout", 15*time.Minute, "--lab: bound on the whole run (build, boot, payload)")
+	fs.IntVar(&f.labf.mem, "mem", 512, "--lab: guest memory in MB")
+	fs.BoolVar(&f.verbose, "v", false, "progress lines (--lab: also the boot log and the test's output)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if f.lab && f.host {
+		return f, errors.New("--lab and --host exclude each other")
+	}
+	f.labf.verbose = f.verbose
+	f.labf.run = "^TestLabStress$"
 	f.opt.SPIRange = uint32(spiRange)
 	if f.opt.CollideESP == 0 {
 		f.opt.CollideESP = -1
@@ -67,6 +81,9 @@ func stressMain(ctx context.Context, args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
 		return 2
+	}
+	if f.lab {
+		return stressLab(ctx, f)
 	}
 	if f.verbose {
 		f.opt.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
@@ -99,4 +116,72 @@ func stressOutput(f stressFlags, rep *stress.Report) int {
 		return 1
 	}
 	return 0
+}
+
+// stressLab runs the lab test TestLabStress of testbed/stress in the VM
+// with these parameters and prints the report it returns.
+func stressLab(ctx context.Context, f stressFlags) int {
+	ctx, cancel := context.WithTimeout(ctx, f.labf.timeout)
+	defer cancel()
+	s, err := newSession(ctx, f.labf)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+		return 1
+	}
+	defer s.close()
+	p, err := json.Marshal(stress.ParamsOf(f.opt))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+		return 1
+	}
+	var out io.Writer = io.Discard
+	if f.verbose {
+		out = os.Stderr
+	}
+	grab := &lineGrabber{prefix: "@@STRESS-JSON ", w: out}
+	t0 := time.Now()
+	sum, err := runLabTests(ctx, s, []string{"./testbed/stress"}, f.labf.run, []string{stress.EnvParams + "=" + string(p)}, grab)
+	fmt.Fprintf(os.Stderr, "testbed stress: lab run %.1fs: %s\n", time.Since(t0).Seconds(), sum.Line())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
+	}
+	if grab.line == "" {
+		fmt.Fprintln(os.Stderr, "testbed stress: the lab test returned no report (run with -v)")
+		return 1
+	}
+	var rep stress.Report
+	if err := json.Unmarshal([]byte(grab.line), &rep); err != nil {
+		fmt.Fprintf(os.Stderr, "testbed stress: report: %v\n", err)
+		return 1
+	}
+	code := stressOutput(f, &rep)
+	if !sum.OK() && code == 0 {
+		code = 1
+	}
+	return code
+}
+
+// lineGrabber passes output on and keeps the last line with prefix.
+type lineGrabber struct {
+	prefix string
+	w      io.Writer
+	buf    []byte
+	line   string
+}
+
+func (g *lineGrabber) Write(b []byte) (int, error) {
+	g.w.Write(b)
+	g.buf = append(g.buf, b...)
+	for {
+		i := bytes.IndexByte(g.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l := strings.TrimRight(string(g.buf[:i]), "\r")
+		if j := strings.Index(l, g.prefix); j >= 0 {
+			g.line = l[j+len(g.prefix):]
+		}
+		g.buf = g.buf[i+1:]
+	}
+	return len(b), nil
 }

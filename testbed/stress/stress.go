@@ -188,6 +188,11 @@ type MNResult struct {
 	Fallback     bool
 	Err          string
 	Duration     time.Duration // pre-install + activation + Algorithm 1
+	// The parts of Duration: ipsecmod's pre-install of the three
+	// contexts, their activation (the IKE SA imported, Algorithm 1's
+	// request built), the round trip(s) to the MN until the answer is
+	// processed.
+	PreInstall, Activate, Repair time.Duration
 }
 
 // run is one stress run's state.
@@ -660,15 +665,18 @@ func (r *run) transfer(ctx context.Context, data [][3][]byte) error {
 				return fmt.Errorf("stress: MN %d: nAR pre-install %v: %w", i, k, err)
 			}
 		}
+		t1 := time.Now()
 		for _, k := range kinds {
 			if err := nm.Activate(ctx, k, pcoa, ncoa); err != nil {
 				res.Err = fmt.Sprintf("activate %v: %v", k, err)
 			}
 		}
+		t2 := time.Now()
 		if err := r.w.pump(1000); err != nil {
 			return fmt.Errorf("stress: MN %d: %w", i, err)
 		}
 		res.Duration = time.Since(t0)
+		res.PreInstall, res.Activate, res.Repair = t1.Sub(t0), t2.Sub(t1), time.Since(t2)
 		if !r.curDone && res.Err == "" {
 			res.Err = "Algorithm 1 did not finish"
 		}
