@@ -9,41 +9,106 @@ import (
 	"github.com/ikectx/ikectx/pfkey"
 )
 
-// MNMove describes the MN's handover for RewriteMN.
+// MNMove describes the MN's handover for RewriteMN and PrepareMN.
 type MNMove struct {
 	OldCoA, NewCoA netip.Addr // the MN's care-of address at the pAR, at the nAR
 	OldAR, NewAR   netip.Addr // the tunnel endpoints of the pAR and the nAR
 }
 
-// MNResult counts what RewriteMN moved.
+// MNResult counts what RewriteMN (or PrepareMN + MNPlan.Activate) moved.
 type MNResult struct {
 	SAs, Policies int
 }
 
-// RewriteMN moves the MN's own SAD and SPD to its new CoA and the nAR
-// (the paper's automatic update, section 4.1): every SA whose source or
-// destination is the old CoA is added again with the same SPI, keys and
-// algorithms and the addresses rewritten (old CoA -> new CoA, pAR -> nAR),
-// then the old one is deleted; every policy that names the old CoA as a
-// host or tunnel endpoint likewise. Adding before deleting keeps the MN
-// from ever having no SA for a policy.
+// MNPlan is the MN's side of a handover split in two (PrepareMN, then
+// Activate on the CTAA), so that the MN's own PF_KEY work does not delay
+// its CTAR:
+//
+//   - PrepareMN (predictive mode: before the MN moves, when the handover
+//     request has named the nAR and the nCoA; reactive mode: right after
+//     the CTAR left) installs, with the same SPIs, keys and algorithms and
+//     the addresses rewritten (old CoA -> new CoA, pAR -> nAR), the
+//     policies whose selectors name the old CoA (outbound first) and the
+//     SAs towards the MN. It holds back the SAs from the MN to the nAR.
+//   - Activate (when the nAR's CTAA says the context is active there)
+//     installs the held SAs, re-inserts the new outbound policies and
+//     switches in place the policies whose selectors do not change: the
+//     new path is open.
+//   - Retire then deletes the old CoA's SAs and policies.
+//
+// Between the two, the MN's outbound traffic from its new CoA matches a
+// policy whose SA is missing. On Linux with net.core.xfrm_larval_drop = 0
+// (per network namespace) the kernel queues those packets on the policy
+// (a dummy bundle, up to 100 packets) instead of dropping them, and sends
+// an ACQUIRE (the MN's IKE daemon must not act on it: racoon's
+// `passive on` for the access routers' remotes). The queue is re-examined
+// on a timer (100 ms after the first packet, then doubling); a policy
+// replaced by SADB_X_SPDUPDATE hands its queue to the new one and examines
+// it at once (xfrm_policy_requeue), which is why Activate re-inserts the
+// outbound policies after adding the held SAs: the queued packets leave
+// right away into a nAR that has just activated the context, and none is
+// lost to security set-up when the context arrived before the MN. With
+// xfrm_larval_drop = 1 (Linux's default) and on FreeBSD (no such queue:
+// the packet that raises the ACQUIRE is dropped) the packets sent between
+// the move and the CTAA are lost instead; before the split they were sent
+// to a nAR that had not activated the context yet, and lost there.
+//
+// The held SAs' keys live in the plan until Activate installs them or Wipe
+// clears them.
+type MNPlan struct {
+	Move MNMove
+	// Prepared counts what PrepareMN installed.
+	Prepared MNResult
+
+	held    []*pfkey.SAEntry     // SAs from the new CoA, not installed yet (keys)
+	kick    []*pfkey.PolicyEntry // new outbound policies, re-inserted after held
+	inPlace []*pfkey.PolicyEntry // selector unchanged: SPDUPDATE on activation
+	oldSAs  []*pfkey.SAEntry     // to delete (no keys)
+	oldPols []*pfkey.PolicyEntry // to delete (selector changed)
+	done    bool
+	retired bool
+}
+
+// RewriteMN moves the MN's own SAD and SPD to its new CoA and the nAR in
+// one go (the paper's automatic update, section 4.1): PrepareMN followed
+// at once by Activate and Retire. Every SA whose source or destination is the old CoA
+// is added again with the same SPI, keys and algorithms and the addresses
+// rewritten, every policy that names the old CoA as a host or tunnel
+// endpoint likewise, then the old ones are deleted. Adding before deleting
+// keeps the MN from ever having no SA for a policy.
 //
 // On Linux PF_KEY the re-added SAs start with a fresh replay window and
 // sequence counter, as do the SAs installed on the nAR: both ends restart
 // the SA state together (see the package documentation).
 func RewriteMN(ctx context.Context, k Kernel, mv MNMove) (MNResult, error) {
-	var res MNResult
+	p, err := PrepareMN(ctx, k, mv)
+	if err != nil {
+		return MNResult{}, err
+	}
+	res, err := p.Activate(ctx, k)
+	if err != nil {
+		return res, err
+	}
+	return res, p.Retire(ctx, k)
+}
+
+// PrepareMN reads the MN's SAs and policies for the old CoA and installs
+// the part of the move that does not make the MN send to the nAR yet (see
+// MNPlan). A move that changes nothing gives an empty plan.
+func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
+	p := &MNPlan{Move: mv}
 	if !mv.OldCoA.IsValid() || !mv.NewCoA.IsValid() {
-		return res, fmt.Errorf("ipsecmod: mn-rewrite: old and new care-of addresses are required")
+		return nil, fmt.Errorf("ipsecmod: mn-rewrite: old and new care-of addresses are required")
 	}
 	if mv.OldCoA == mv.NewCoA && mv.OldAR == mv.NewAR {
-		return res, nil
+		p.done = true
+		return p, nil
 	}
 	rw := addrMap(mv.OldCoA, mv.NewCoA, mv.OldAR, mv.NewAR)
 	d := k.Dialect()
 	sas, err := k.SAsFor(ctx, mv.OldCoA)
 	if err != nil {
-		return res, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read SAs: %w", mv.OldCoA, mv.NewCoA, err)
+		return nil, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read SAs: %w", mv.OldCoA, mv.NewCoA, err)
 	}
 	defer func() {
 		for _, s := range sas {
@@ -52,43 +117,132 @@ func RewriteMN(ctx context.Context, k Kernel, mv MNMove) (MNResult, error) {
 	}()
 	pols, err := k.PoliciesFor(ctx, mv.OldCoA)
 	if err != nil {
-		return res, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read policies: %w", mv.OldCoA, mv.NewCoA, err)
+		return nil, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read policies: %w", mv.OldCoA, mv.NewCoA, err)
+	}
+	fail := func(err error) (*MNPlan, error) {
+		p.Wipe()
+		return nil, err
+	}
+	// Policies first, outbound first: in reactive mode the MN is already
+	// at its new CoA, and its traffic waits (queued) from the moment the
+	// outbound policy is in.
+	for pass := 0; pass < 2; pass++ {
+		for _, old := range pols {
+			if (old.Dir == pfkey.DirOutbound) != (pass == 0) {
+				continue
+			}
+			np := rewritePolicy(old, rw)
+			if sameSelector(old, np) {
+				p.inPlace = append(p.inPlace, np)
+				continue
+			}
+			err := k.SPDAdd(ctx, np)
+			if isExist(err) {
+				err = k.SPDUpdate(ctx, np)
+			}
+			if err != nil {
+				return fail(fmt.Errorf("ipsecmod: mn-rewrite: add policy %v (was %v): %w", np, old, err))
+			}
+			p.Prepared.Policies++
+			p.oldPols = append(p.oldPols, old)
+			if np.Dir == pfkey.DirOutbound && np.Type == pfkey.PolicyIPsec {
+				p.kick = append(p.kick, np)
+			}
+		}
 	}
 	now := time.Now()
 	for _, e := range sas {
 		ne, err := installEntry(saFrom(e, d, now), d, rw)
 		if err != nil {
-			return res, fmt.Errorf("ipsecmod: mn-rewrite: %w", err)
+			return fail(fmt.Errorf("ipsecmod: mn-rewrite: %w", err))
+		}
+		old := &pfkey.SAEntry{Type: e.Type, SPI: e.SPI, Src: e.Src, Dst: e.Dst}
+		if ne.Src == e.Src && ne.Dst == e.Dst {
+			ne.Wipe() // nothing moves for this SA
+			continue
+		}
+		p.oldSAs = append(p.oldSAs, old)
+		if sameAddr(e.Src, mv.OldCoA) {
+			p.held = append(p.held, ne) // from the MN: waits for the CTAA
+			continue
 		}
 		err = k.Add(ctx, ne)
 		ne.Wipe()
 		if err != nil && !isExist(err) {
-			return res, fmt.Errorf("ipsecmod: mn-rewrite: add SA %v (was %v): %w", ne, e, err)
+			return fail(fmt.Errorf("ipsecmod: mn-rewrite: add SA %v (was %v): %w", ne, e, err))
 		}
-		if err := k.Delete(ctx, e.Type, e.Src, e.Dst, e.SPI); err != nil && !isNotExistK(err) {
-			return res, fmt.Errorf("ipsecmod: mn-rewrite: delete SA %v: %w", e, err)
+		p.Prepared.SAs++
+	}
+	return p, nil
+}
+
+// Held is the number of SAs (from the MN to the nAR) Activate will add.
+func (p *MNPlan) Held() int { return len(p.held) }
+
+// Activate opens the new path once the nAR's context is active (its
+// CTAA): it adds the held SAs, re-inserts the new outbound policies so
+// that Linux sends the packets it queued for them at once (see MNPlan),
+// and switches the policies whose selectors do not change. The result
+// counts the whole move (PrepareMN's entries included). A plan activates
+// once; Retire removes the old entries afterwards.
+func (p *MNPlan) Activate(ctx context.Context, k Kernel) (MNResult, error) {
+	res := p.Prepared
+	if p.done {
+		return res, nil
+	}
+	defer p.Wipe()
+	for _, ne := range p.held {
+		if err := k.Add(ctx, ne); err != nil && !isExist(err) {
+			return res, fmt.Errorf("ipsecmod: mn-rewrite: add SA %v: %w", ne, err)
 		}
+		ne.Wipe()
 		res.SAs++
 	}
-	for _, p := range pols {
-		np := rewritePolicy(p, rw)
-		err := k.SPDAdd(ctx, np)
-		if isExist(err) {
-			err = k.SPDUpdate(ctx, np)
+	if len(p.held) > 0 && k.Dialect() == pfkey.Linux {
+		for _, np := range p.kick {
+			if err := k.SPDUpdate(ctx, np); err != nil {
+				return res, fmt.Errorf("ipsecmod: mn-rewrite: re-insert policy %v: %w", np, err)
+			}
 		}
-		if err != nil {
-			return res, fmt.Errorf("ipsecmod: mn-rewrite: add policy %v (was %v): %w", np, p, err)
-		}
-		if sameSelector(p, np) {
-			res.Policies++ // replaced in place by the update
-			continue
-		}
-		if err := k.SPDDelete(ctx, p); err != nil && !isNotExistK(err) {
-			return res, fmt.Errorf("ipsecmod: mn-rewrite: delete policy %v: %w", p, err)
+	}
+	for _, np := range p.inPlace {
+		if err := k.SPDUpdate(ctx, np); err != nil {
+			return res, fmt.Errorf("ipsecmod: mn-rewrite: update policy %v: %w", np, err)
 		}
 		res.Policies++
 	}
 	return res, nil
+}
+
+// Retire deletes the old CoA's SAs and policies, once the new path is
+// open (after Activate; entries already gone are no error). It retires
+// once.
+func (p *MNPlan) Retire(ctx context.Context, k Kernel) error {
+	if p.retired {
+		return nil
+	}
+	p.retired = true
+	for _, e := range p.oldSAs {
+		if err := k.Delete(ctx, e.Type, e.Src, e.Dst, e.SPI); err != nil && !isNotExistK(err) {
+			return fmt.Errorf("ipsecmod: mn-rewrite: delete SA %v: %w", e, err)
+		}
+	}
+	for _, old := range p.oldPols {
+		if err := k.SPDDelete(ctx, old); err != nil && !isNotExistK(err) {
+			return fmt.Errorf("ipsecmod: mn-rewrite: delete policy %v: %w", old, err)
+		}
+	}
+	return nil
+}
+
+// Wipe clears the keys of the SAs the plan still holds; the plan cannot be
+// activated afterwards.
+func (p *MNPlan) Wipe() {
+	for _, e := range p.held {
+		e.Wipe()
+	}
+	p.held = nil
+	p.done = true
 }
 
 func sameSelector(a, b *pfkey.PolicyEntry) bool {

@@ -66,3 +66,36 @@ func MNRewrite(ctx context.Context, mv ipsecmod.MNMove) (ipsecmod.MNResult, erro
 	defer k.Close()
 	return ipsecmod.RewriteMN(ctx, k, mv)
 }
+
+// MN is the MN's side of a handover over this host's PF_KEY socket, split
+// so that the CTAR leaves first (ipsecmod.MNPlan): Prepare before the move
+// (predictive) or right after the CTAR (reactive), Activate on the CTAA.
+// The socket is opened once, in the MN's network namespace.
+type MN struct {
+	k *pfkey.Conn
+}
+
+// OpenMN opens the PF_KEY socket.
+func OpenMN() (*MN, error) {
+	k, err := pfkey.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open PF_KEY socket: %w", err)
+	}
+	return &MN{k: k}, nil
+}
+
+// Prepare runs ipsecmod.PrepareMN.
+func (m *MN) Prepare(ctx context.Context, mv ipsecmod.MNMove) (*ipsecmod.MNPlan, error) {
+	return ipsecmod.PrepareMN(ctx, m.k, mv)
+}
+
+// Activate runs the plan's Activate.
+func (m *MN) Activate(ctx context.Context, p *ipsecmod.MNPlan) (ipsecmod.MNResult, error) {
+	return p.Activate(ctx, m.k)
+}
+
+// Retire runs the plan's Retire.
+func (m *MN) Retire(ctx context.Context, p *ipsecmod.MNPlan) error { return p.Retire(ctx, m.k) }
+
+// Close closes the socket.
+func (m *MN) Close() error { return m.k.Close() }

@@ -923,6 +923,14 @@ func (d *Daemon) acquire(m *pfkey.Message) {
 		d.logf("ERROR: ACQUIRE: %v", err)
 		return
 	}
+	if rm := d.findRemote(r.peer); rm != nil && rm.Passive {
+		// As ipsec-tools' racoon (isakmp_post_acquire): a passive remote
+		// never initiates, and its ACQUIREs are no error. E.g. a mobile
+		// node whose SA towards a new access router arrives by context
+		// transfer while the kernel holds the first packets.
+		d.debugf("because of passive mode, ignore the acquire message for %s", r.peer)
+		return
+	}
 	d.debugf("ACQUIRE for %s", pol)
 	if err := d.request(r); err != nil {
 		d.logf("ERROR: ACQUIRE %s: %v", pol, err)

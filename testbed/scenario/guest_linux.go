@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -408,7 +409,7 @@ func (s *station) stopAll(dump bool) {
 	}
 }
 
-func (s *station) racoon(ns, mode string, listen, peers []netip.Addr) (*admin.Client, error) {
+func (s *station) racoon(ns, mode string, listen, peers, passive []netip.Addr) (*admin.Client, error) {
 	dir := filepath.Join(s.dir, ns)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -417,7 +418,7 @@ func (s *station) racoon(ns, mode string, listen, peers []netip.Addr) (*admin.Cl
 		return nil, err
 	}
 	conf := filepath.Join(dir, "racoon.conf")
-	if err := os.WriteFile(conf, []byte(s.plan.RacoonConf(dir, mode, listen, peers)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(s.plan.RacoonConfPassive(dir, mode, listen, peers, passive)), 0o644); err != nil {
 		return nil, err
 	}
 	p, err := s.start("racoon@"+ns, ns, s.cfg.Bin("racoon"), "-F", "-f", conf, "-l", filepath.Join(dir, "racoon.log"))
@@ -503,15 +504,22 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		return fail("%v", err)
 	}
 	var clients []*admin.Client
+	// with a context transfer the MN's SA to the nAR comes with the
+	// context: its racoon answers the nAR but never initiates to it (nor
+	// acts on the ACQUIRE of the datagrams the kernel holds meanwhile)
+	var mnPassive []netip.Addr
+	if ct {
+		mnPassive = []netip.Addr{plan.NAR}
+	}
 	for _, st := range []struct {
-		ns            string
-		listen, peers []netip.Addr
+		ns                     string
+		listen, peers, passive []netip.Addr
 	}{
-		{topo.NSMN, []netip.Addr{plan.PCoA, plan.NCoA}, []netip.Addr{plan.PAR, plan.NAR}},
-		{topo.NSPAR, []netip.Addr{plan.PAR}, []netip.Addr{plan.PCoA}},
-		{topo.NSNAR, []netip.Addr{plan.NAR}, []netip.Addr{plan.NCoA}},
+		{topo.NSMN, []netip.Addr{plan.PCoA, plan.NCoA}, []netip.Addr{plan.PAR, plan.NAR}, mnPassive},
+		{topo.NSPAR, []netip.Addr{plan.PAR}, []netip.Addr{plan.PCoA}, nil},
+		{topo.NSNAR, []netip.Addr{plan.NAR}, []netip.Addr{plan.NCoA}, nil},
 	} {
-		cl, err := s.racoon(st.ns, mode, st.listen, st.peers)
+		cl, err := s.racoon(st.ns, mode, st.listen, st.peers, st.passive)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -524,12 +532,35 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		}
 	}
 	var mnCtl, narCtl string
+	var mnk *ipsecdaemon.MN
+	var probe *net.UDPConn
 	if ct {
 		var err error
 		if mnCtl, narCtl, err = s.startCXTP(ctx); err != nil {
 			return fail("%v", err)
 		}
+		// the MN's kernel holds the datagrams that meet its new outbound
+		// policy before their SA is in (see ipsecmod.MNPlan); its PF_KEY
+		// socket and the probe's UDP socket are opened ahead
+		if _, err := inNetns(topo.NSMN, func() (struct{}, error) { return struct{}{}, larvalQueue() }); err != nil {
+			return fail("MN: %v", err)
+		}
+		if mnk, err = inNetns(topo.NSMN, ipsecdaemon.OpenMN); err != nil {
+			return fail("MN: %v", err)
+		}
+		defer mnk.Close()
+		if probe, err = inNetns(topo.NSMN, func() (*net.UDPConn, error) { return net.ListenUDP("udp6", &net.UDPAddr{}) }); err != nil {
+			return fail("MN: probe socket: %v", err)
+		}
+		defer probe.Close()
 	}
+	mv := ipsecmod.MNMove{OldCoA: plan.PCoA, NewCoA: plan.NCoA, OldAR: plan.PAR, NewAR: plan.NAR}
+	var mnPlan *ipsecmod.MNPlan
+	defer func() {
+		if mnPlan != nil {
+			mnPlan.Wipe()
+		}
+	}()
 	sinkFile := filepath.Join(dir, "rx.jsonl")
 	sinkAddr := netip.AddrPortFrom(plan.HA, plan.SinkPort).String()
 	if _, err := s.start("udpgen sink", topo.NSHA, s.cfg.Bin("udpgen"), "sink", "--listen", sinkAddr, "--out", sinkFile); err != nil {
@@ -572,6 +603,15 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
 			return fail("the nAR never stored the MN's context")
 		}
+		// the handover request named the nAR and the nCoA: the MN
+		// prepares its own move now (policies and inbound SA at the new
+		// addresses; its outbound SA waits for the CTAA)
+		t0 := time.Now()
+		var err error
+		if mnPlan, err = mnk.Prepare(ctx, mv); err != nil {
+			return fail("MN prepare: %v", err)
+		}
+		r.MNPrepareMS = float64(time.Since(t0).Microseconds()) / 1000
 	}
 	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
 
@@ -595,22 +635,56 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	attach := time.Now()
 	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
 	r.Attach = attach.UnixNano()
+	var activated time.Time
 	if ct {
-		// context transfer: the MN's SAD/SPD move to the nCoA and the nAR
-		// (the paper's automatic update), then the CTAR activates the
-		// context on the nAR
+		// context transfer: the CTAR leaves first; the MN's own move
+		// (the paper's automatic update) is prepared already (predictive)
+		// or now, while the CTAR is on its way (reactive); on the CTAA its
+		// outbound SA goes in and the datagrams its kernel held leave
+		type answer struct {
+			out string
+			err error
+			at  time.Time
+		}
+		ch := make(chan answer, 1)
+		go func() {
+			out, err := cxtpdaemon.Control(mnCtl, "attach", plan.NAR.String(), plan.NCoA.String())
+			ch <- answer{out, err, time.Now()}
+		}()
+		var perr error
+		if mnPlan == nil {
+			t0 := time.Now()
+			mnPlan, perr = mnk.Prepare(ctx, mv)
+			r.MNPrepareMS = float64(time.Since(t0).Microseconds()) / 1000
+			r.MNRewriteMS = r.MNPrepareMS
+		}
+		a := <-ch
+		if perr != nil {
+			capt.stop()
+			return fail("MN prepare: %v", perr)
+		}
+		if a.err != nil {
+			capt.stop()
+			return fail("cxtpd attach: %v: %s", a.err, a.out)
+		}
+		r.CTAAMS = float64(a.at.Sub(attach).Microseconds()) / 1000
 		t0 := time.Now()
-		_, err := inNetns(topo.NSMN, func() (ipsecmod.MNResult, error) {
-			return ipsecdaemon.MNRewrite(ctx, ipsecmod.MNMove{OldCoA: plan.PCoA, NewCoA: plan.NCoA, OldAR: plan.PAR, NewAR: plan.NAR})
-		})
-		r.MNRewriteMS = float64(time.Since(t0).Microseconds()) / 1000
+		_, err := mnk.Activate(ctx, mnPlan)
+		activated = time.Now()
+		r.MNActivateMS = float64(activated.Sub(t0).Microseconds()) / 1000
+		r.MNRewriteMS += r.MNActivateMS
 		if err != nil {
 			capt.stop()
-			return fail("MN rewrite: %v", err)
+			return fail("MN activate: %v", err)
 		}
-		if out, err := cxtpdaemon.Control(mnCtl, "attach", plan.NAR.String(), plan.NCoA.String()); err != nil {
+		// the probe: one datagram through the tunnel as soon as it is open
+		buf := traffic.Packet{Seq: traffic.ProbeBit, Sent: time.Now()}.AppendBinary(nil, traffic.HeaderLen)
+		if _, err := probe.WriteToUDPAddrPort(buf, netip.AddrPortFrom(plan.HA, plan.SinkPort)); err != nil {
+			fmt.Fprintf(cfg.Log, "%s run %d: probe: %v\n", sc, index, err)
+		}
+		if err := mnk.Retire(ctx, mnPlan); err != nil {
 			capt.stop()
-			return fail("cxtpd attach: %v: %s", err, out)
+			return fail("MN retire: %v", err)
 		}
 	} else {
 		// IKE: the MN's SPD now points at the nAR (setkey's statements
@@ -635,7 +709,7 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	var restored int64
 	if !waitFor(ctx, 60*time.Second, 5*time.Millisecond, func() bool {
 		for _, rec := range sinkRecords(sinkFile) {
-			if rec.Src == ncoa && rec.Recv >= r.Attach {
+			if rec.Src == ncoa && rec.Recv >= r.Attach && !rec.Probe() {
 				restored = rec.Recv
 				return true
 			}
@@ -679,7 +753,28 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	}
 	s.stop(sender)
 	time.Sleep(100 * time.Millisecond)
-	r.Records = sinkRecords(sinkFile)
+	for _, rec := range sinkRecords(sinkFile) {
+		if !rec.Probe() {
+			r.Records = append(r.Records, rec)
+			continue
+		}
+		if open := float64(rec.Recv-r.Attach) / 1e6; ct && rec.Src == ncoa && (r.PathOpenMS == 0 || open < r.PathOpenMS) {
+			r.PathOpenMS = open
+		}
+	}
+	if ct {
+		// the path opened with the first delivery through it: the probe,
+		// or a datagram the MN's kernel held until the activation
+		for _, rec := range r.Records {
+			if rec.Src == ncoa && rec.Recv >= r.Attach && rec.Sent < activated.UnixNano() {
+				r.Queued++
+				if open := float64(rec.Recv-r.Attach) / 1e6; r.PathOpenMS == 0 || open < r.PathOpenMS {
+					r.PathOpenMS = open
+				}
+			}
+		}
+		r.GridWaitMS = r.DelayMS - r.PathOpenMS
+	}
 	r.Lost, r.LostLink = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
 	frames, err := report.ReadFrames(bytes.NewReader(pcap))
 	if err != nil {
@@ -903,4 +998,19 @@ func inNetns[T any](ns string, f func() (T, error)) (T, error) {
 		panic(err) // the thread must not go back to the pool in the wrong namespace
 	}
 	return v, ferr
+}
+
+// larvalQueue makes the current network namespace's kernel hold the
+// packets that meet an IPsec policy whose SA is missing (XFRM's queue)
+// instead of dropping them: net.core.xfrm_larval_drop is per namespace.
+func larvalQueue() error {
+	const f = "/proc/sys/net/core/xfrm_larval_drop"
+	if err := os.WriteFile(f, []byte("0\n"), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", f, err)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil || strings.TrimSpace(string(b)) != "0" {
+		return fmt.Errorf("%s: still %q (%v)", f, bytes.TrimSpace(b), err)
+	}
+	return nil
 }

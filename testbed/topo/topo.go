@@ -34,6 +34,7 @@ package topo
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -128,6 +129,15 @@ spdadd %[1]s %[2]s any -P in discard;
 // modp1024 with PFS group 2 (the fit of the paper's figures, see
 // notes/racoon-behaviour.md). dir holds psk.txt and the admin socket.
 func (p Plan) RacoonConf(dir, mode string, listen []netip.Addr, peers []netip.Addr) string {
+	return p.RacoonConfPassive(dir, mode, listen, peers, nil)
+}
+
+// RacoonConfPassive is RacoonConf with `passive on` in the remotes of the
+// peers in passive: racoon answers them but never initiates, and ignores
+// the kernel's ACQUIREs for them. The MN of the context-transfer scenarios
+// has it for the nAR: its SA to the nAR arrives by context transfer while
+// the kernel holds the first packets (and raises an ACQUIRE for them).
+func (p Plan) RacoonConfPassive(dir, mode string, listen, peers, passive []netip.Addr) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "path pre_shared_key \"%s/psk.txt\";\nlisten {\n", dir)
 	for _, a := range listen {
@@ -135,13 +145,17 @@ func (p Plan) RacoonConf(dir, mode string, listen []netip.Addr, peers []netip.Ad
 	}
 	fmt.Fprintf(&b, "\tadminsock \"%s/racoon.sock\";\n}\ntimer { counter 5; interval 3 sec; }\n", dir)
 	for _, peer := range peers {
+		pass := ""
+		if slices.Contains(passive, peer) {
+			pass = "\tpassive on;\n"
+		}
 		fmt.Fprintf(&b, `remote %s {
 	exchange_mode %s;
 	my_identifier address;
 	nonce_size 8;
-	proposal { encryption_algorithm 3des; hash_algorithm sha1; authentication_method pre_shared_key; dh_group modp1024; }
+%s	proposal { encryption_algorithm 3des; hash_algorithm sha1; authentication_method pre_shared_key; dh_group modp1024; }
 }
-`, peer, mode)
+`, peer, mode, pass)
 	}
 	b.WriteString(`sainfo anonymous {
 	pfs_group modp1024;

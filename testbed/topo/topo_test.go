@@ -39,6 +39,7 @@ func TestGoldenSetkey(t *testing.T) {
 		"nar.setkey":         p.ARSetkey(p.NAR, p.NCoA),
 		"nar-discard.setkey": p.NARDiscardSetkey(),
 		"mn-racoon.conf":     p.RacoonConf("/run/tb/mn", "main", []netip.Addr{p.PCoA, p.NCoA}, []netip.Addr{p.PAR, p.NAR}),
+		"mn-racoon-ct.conf":  p.RacoonConfPassive("/run/tb/mn", "main", []netip.Addr{p.PCoA, p.NCoA}, []netip.Addr{p.PAR, p.NAR}, []netip.Addr{p.NAR}),
 		"mn-psk.txt":         p.PSKFile([]netip.Addr{p.PAR, p.NAR}),
 	}
 	for name, text := range files {

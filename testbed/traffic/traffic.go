@@ -77,6 +77,12 @@ func Decode(b []byte) (Packet, error) {
 	}, nil
 }
 
+// ProbeBit set in a sequence number marks a probe: a datagram outside the
+// generator's sequence (the testbed sends one the moment the MN's new
+// tunnel opens). Sinks record probes like any datagram; Record.Probe
+// tells them apart.
+const ProbeBit = uint64(1) << 63
+
 // Record is one arrival at the sink (one JSON line).
 type Record struct {
 	Seq  uint64 `json:"seq"`
@@ -84,6 +90,9 @@ type Record struct {
 	Recv int64  `json:"recv_ns"` // sink's clock, Unix ns
 	Src  string `json:"src"`     // the datagram's source address
 }
+
+// Probe says whether the record is a probe's (ProbeBit).
+func (r Record) Probe() bool { return r.Seq&ProbeBit != 0 }
 
 // ReadRecords reads JSON lines written by a sink; blank lines are skipped.
 func ReadRecords(r io.Reader) ([]Record, error) {
