@@ -137,7 +137,13 @@
 // nAR). DeleteOnTransfer deletes them.
 //
 // RewriteMN (MN): SAs re-added at the new addresses with the same SPIs,
-// keys and algorithms, then the old ones deleted; policies likewise.
+// keys and algorithms, then the old ones deleted; policies likewise. The
+// same move split around the CTAR (MNPlan): PrepareMN installs the new
+// policies and the SAs towards the MN (before the move when the handover
+// is predicted), Activate adds the MN's outbound SAs on the CTAA and
+// re-inserts the outbound policies (Linux then sends at once the packets
+// it held for the missing SA, with net.core.xfrm_larval_drop = 0), Retire
+// deletes the old entries.
 //
 // # SPI collisions (paper 3.2.3)
 //

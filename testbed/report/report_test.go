@@ -258,3 +258,32 @@ func TestRekeyRow(t *testing.T) {
 		t.Errorf("one rekey line expected:\n%s", b.String())
 	}
 }
+
+func TestPathOpenRow(t *testing.T) {
+	runs := []Run{
+		{Scenario: Predictive, Index: 1, DelayMS: 40, FloorMS: 20, PathOpenMS: 22, GridWaitMS: 18, CTAAMS: 15, MNPrepareMS: 30, MNActivateMS: 3},
+		{Scenario: Predictive, Index: 2, DelayMS: 60, FloorMS: 20, PathOpenMS: 26, GridWaitMS: 34, CTAAMS: 17, MNPrepareMS: 32, MNActivateMS: 4},
+		{Scenario: Predictive, Index: 3, DelayMS: 30, FloorMS: 20, PathOpenMS: 23, GridWaitMS: 7, CTAAMS: 16, MNPrepareMS: 31, MNActivateMS: 3},
+		{Scenario: Main, Index: 1, DelayMS: 500},
+	}
+	tb := Build(runs, nil)
+	r := tb.row(Predictive)
+	if r.PathOpenMS.Median != 23 || r.GridWaitMS.Median != 18 || r.CTAAMS.Median != 16 || r.PathOpenFloor.Median != 1.15 || r.DelayFloor.Median != 2 {
+		t.Fatalf("%+v", r)
+	}
+	if m := tb.row(Main); m.PathOpenMS.Max != 0 {
+		t.Errorf("main: %+v", m.PathOpenMS)
+	}
+	var b strings.Builder
+	if err := tb.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"- IKEv1 with context transfer (predictive): path open (attachment → first delivery through the new tunnel) 23 (22–26) ms",
+		"over the floor of the same run: path open 1.15 (1.10–1.30) (within 20%: met), set-up delay 2.00 (1.50–3.00) (within 20%: not met); UDP lost to security set-up 0\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}
