@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	cxtpdaemon "github.com/ikectx/ikectx/cxtp/daemon"
 	"github.com/ikectx/ikectx/ipsecmod"
 )
 
@@ -23,6 +24,10 @@ const usage = `usage:
   ipsec-cxtpd status [-c FILE]   print the running module's state
   ipsec-cxtpd mn-rewrite -old-coa ADDR -new-coa ADDR [-old-ar ADDR -new-ar ADDR]
                                  on the MN: move its SAD/SPD to the new CoA and AR
+  ipsec-cxtpd mn-attach -cxtpd SOCK -old-coa ADDR -new-coa ADDR -old-ar ADDR -new-ar ADDR
+                                 on the MN, after it moved: CTAR first (through cxtpd's
+                                 control socket), its own SAD/SPD move meanwhile, its
+                                 SAs to the nAR on the CTAA
 `
 
 // DefaultConfig is the configuration file read without -c.
@@ -38,6 +43,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "", "status":
 	case "mn-rewrite":
 		return mnRewriteMain(args, stdout, stderr)
+	case "mn-attach":
+		return mnAttachMain(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -114,10 +121,7 @@ func openLog(c *Config) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})), closeFn, nil
 }
 
-func mnRewriteMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ipsec-cxtpd mn-rewrite", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var mv ipsecmod.MNMove
+func mnMoveFlags(fs *flag.FlagSet, mv *ipsecmod.MNMove) {
 	addrFlag := func(p *netip.Addr, name, help string) {
 		fs.Func(name, help, func(s string) error {
 			a, err := netip.ParseAddr(s)
@@ -129,6 +133,13 @@ func mnRewriteMain(args []string, stdout, stderr io.Writer) int {
 	addrFlag(&mv.NewCoA, "new-coa", "the MN's care-of address at the new AR")
 	addrFlag(&mv.OldAR, "old-ar", "the previous AR's tunnel endpoint")
 	addrFlag(&mv.NewAR, "new-ar", "the new AR's tunnel endpoint")
+}
+
+func mnRewriteMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ipsec-cxtpd mn-rewrite", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var mv ipsecmod.MNMove
+	mnMoveFlags(fs, &mv)
 	timeout := fs.Duration("timeout", 10*time.Second, "bound of the whole rewrite")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -204,4 +215,67 @@ func serveStatus(l net.Listener, m *ipsecmod.Module) {
 		io.WriteString(c, FormatStatus(m.Status()))
 		c.Close()
 	}
+}
+
+// mnAttachMain is the MN's side of an activation after a move: the CTAR
+// leaves first (cxtpd's attach, which returns on the CTAA), the MN's own
+// SAD/SPD move is prepared meanwhile (ipsecmod.PrepareMN), and its SAs to
+// the nAR go in once the CTAA says the context is active (MNPlan.Activate;
+// on Linux with net.core.xfrm_larval_drop = 0 the datagrams the kernel
+// held meanwhile leave then), before the old entries are removed.
+func mnAttachMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ipsec-cxtpd mn-attach", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var mv ipsecmod.MNMove
+	mnMoveFlags(fs, &mv)
+	ctl := fs.String("cxtpd", "/run/cxtpd.sock", "cxtpd's control socket on the MN")
+	timeout := fs.Duration("timeout", 30*time.Second, "bound of the whole activation")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !mv.OldCoA.IsValid() || !mv.NewCoA.IsValid() || !mv.OldAR.IsValid() || !mv.NewAR.IsValid() {
+		fmt.Fprint(stderr, "ipsec-cxtpd mn-attach: -old-coa, -new-coa, -old-ar and -new-ar are required\n"+usage)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	m, err := OpenMN()
+	if err != nil {
+		fmt.Fprintln(stderr, "ipsec-cxtpd mn-attach:", err)
+		return 1
+	}
+	defer m.Close()
+	start := time.Now()
+	type answer struct {
+		out string
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		out, err := cxtpdaemon.Control(*ctl, "attach", mv.NewAR.String(), mv.NewCoA.String())
+		ch <- answer{out, err}
+	}()
+	plan, err := m.Prepare(ctx, mv)
+	a := <-ch
+	if err != nil {
+		fmt.Fprintln(stderr, "ipsec-cxtpd mn-attach:", err)
+		return 1
+	}
+	defer plan.Wipe()
+	if a.err != nil {
+		fmt.Fprintf(stderr, "ipsec-cxtpd mn-attach: CTAR to %v: %v\n%s", mv.NewAR, a.err, a.out)
+		return 1
+	}
+	ctaa := time.Since(start)
+	res, err := m.Activate(ctx, plan)
+	if err == nil {
+		err = m.Retire(ctx, plan)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ipsec-cxtpd mn-attach:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%smn-attach: CTAA after %v; %d SAs and %d policies moved from %v to %v (AR %v -> %v) in %v\n",
+		a.out, ctaa.Round(time.Microsecond), res.SAs, res.Policies, mv.OldCoA, mv.NewCoA, mv.OldAR, mv.NewAR, time.Since(start).Round(time.Microsecond))
+	return 0
 }

@@ -73,6 +73,9 @@ func TestCLIUsage(t *testing.T) {
 	if rc := Main([]string{"mn-rewrite", "-old-coa", "2001:db8::1"}, &out, &errb); rc != 2 {
 		t.Fatal(rc)
 	}
+	if rc := Main([]string{"mn-attach", "-old-coa", "2001:db8::1", "-new-coa", "2001:db8:2::1"}, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "-old-ar and -new-ar are required") {
+		t.Fatal(rc, errb.String())
+	}
 	if rc := Main([]string{"-t", "-c", filepath.Join(t.TempDir(), "none.toml")}, &out, &errb); rc != 1 {
 		t.Fatal(rc)
 	}
