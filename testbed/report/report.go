@@ -158,6 +158,25 @@ func (r Run) Phases() (firstMsgMS, exchangeMS float64, ok bool) {
 	return float64(first-r.Attach) / 1e6, float64(r.Restored-first) / 1e6, true
 }
 
+// CXTPTimes are, from a context-transfer run's capture, the attachment ->
+// the first CTAR and -> the first CTAA on the MN's link (ms). ok is false
+// without both.
+func (r Run) CXTPTimes() (ctar, ctaa float64, ok bool) {
+	var tr, ta int64
+	for _, f := range r.Frames {
+		switch {
+		case f.Kind == KindCTAR && (tr == 0 || f.At < tr):
+			tr = f.At
+		case f.Kind == KindCTAA && (ta == 0 || f.At < ta):
+			ta = f.At
+		}
+	}
+	if tr == 0 || ta == 0 {
+		return 0, 0, false
+	}
+	return float64(tr-r.Attach) / 1e6, float64(ta-r.Attach) / 1e6, true
+}
+
 // Stat is a median with its range.
 type Stat struct {
 	Median float64 `json:"median"`
@@ -200,11 +219,15 @@ type Row struct {
 	// arrival, the MN's preparation and activation, and per run the
 	// set-up delay and the path-open delay over the floor measured in the
 	// same run (issue 5's target: at most 1.2 for a predictive transfer).
-	PathOpenMS    Stat     `json:"path_open_ms"`
-	GridWaitMS    Stat     `json:"grid_wait_ms"`
-	CTAAMS        Stat     `json:"ctaa_ms"`
-	MNPrepareMS   Stat     `json:"mn_prepare_ms"`
-	MNActivateMS  Stat     `json:"mn_activate_ms"`
+	PathOpenMS   Stat `json:"path_open_ms"`
+	GridWaitMS   Stat `json:"grid_wait_ms"`
+	CTAAMS       Stat `json:"ctaa_ms"`
+	MNPrepareMS  Stat `json:"mn_prepare_ms"`
+	MNActivateMS Stat `json:"mn_activate_ms"`
+	// CTARWireMS and CTAAWireMS: the attachment -> the first CTAR and the
+	// first CTAA on the MN's link (from the capture).
+	CTARWireMS    Stat     `json:"ctar_wire_ms"`
+	CTAAWireMS    Stat     `json:"ctaa_wire_ms"`
 	DelayFloor    Stat     `json:"delay_over_floor"`
 	PathOpenFloor Stat     `json:"path_open_over_floor"`
 	Paper         *Paper   `json:"paper,omitempty"`
@@ -247,7 +270,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 			continue
 		}
 		var d, l, m, b, am, ab, fm, ex, fl, rk, rf, rb []float64
-		var po, gw, ca, mp, ma, df, pf []float64
+		var po, gw, ca, mp, ma, df, pf, cr, cw []float64
 		for _, r := range runs {
 			if r.Scenario != sc {
 				continue
@@ -274,6 +297,10 @@ func Build(runs []Run, notRun map[string]string) Table {
 				ca = append(ca, r.CTAAMS)
 				mp = append(mp, r.MNPrepareMS)
 				ma = append(ma, r.MNActivateMS)
+				if tr, ta, ok := r.CXTPTimes(); ok {
+					cr = append(cr, tr)
+					cw = append(cw, ta)
+				}
 				if r.FloorMS > 0 {
 					df = append(df, r.DelayMS/r.FloorMS)
 					pf = append(pf, r.PathOpenMS/r.FloorMS)
@@ -300,6 +327,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 		row.PathOpenMS, row.GridWaitMS, row.CTAAMS = stat(po), stat(gw), stat(ca)
 		row.MNPrepareMS, row.MNActivateMS = stat(mp), stat(ma)
 		row.DelayFloor, row.PathOpenFloor = stat(df), stat(pf)
+		row.CTARWireMS, row.CTAAWireMS = stat(cr), stat(cw)
 		if row.Runs == 0 && row.Failed == 0 {
 			row.NotRun = "no runs"
 		}
@@ -411,8 +439,8 @@ func (t Table) Markdown(w io.Writer) error {
 			b.WriteString("\n")
 			first = false
 		}
-		fmt.Fprintf(&b, "- %s: path open (attachment → first delivery through the new tunnel) %s ms, then %s ms waiting for the generator's next datagram (50 ms grid); CTAA at the MN %s ms; MN preparation %s ms (%s), activation on the CTAA %s ms",
-			r.Label, r.PathOpenMS.md(""), r.GridWaitMS.md(""), r.CTAAMS.md(""), r.MNPrepareMS.md(""), prepWhen(r.Scenario), r.MNActivateMS.md(""))
+		fmt.Fprintf(&b, "- %s: path open (attachment → first delivery through the new tunnel) %s ms, then %s ms waiting for the generator's next datagram (50 ms grid); CTAR on the MN's link at %s ms, CTAA at %s ms, CTAA at the MN's IPsec side %s ms; MN preparation %s ms (%s), activation on the CTAA %s ms",
+			r.Label, r.PathOpenMS.md(""), r.GridWaitMS.md(""), r.CTARWireMS.md(""), r.CTAAWireMS.md(""), r.CTAAMS.md(""), r.MNPrepareMS.md(""), prepWhen(r.Scenario), r.MNActivateMS.md(""))
 		if r.PathOpenFloor.Max > 0 {
 			fmt.Fprintf(&b, "; over the floor of the same run: path open %s (%s), set-up delay %s (%s)",
 				ratio(r.PathOpenFloor), target(r.PathOpenFloor.Median), ratio(r.DelayFloor), target(r.DelayFloor.Median))
