@@ -53,7 +53,8 @@ type IKEv2Run struct {
 	// transferred ones) before the handover.
 	Colliding []string `json:"colliding,omitempty"`
 	// MN2's flow to the HA through the nAR, from 1 s before the
-	// attachment to the end of the run: datagrams received and missing,
+	// attachment (or from its first datagram after its own SPI changes,
+	// if later) to the end of the run: datagrams received and missing,
 	// the longest gap between two arrivals.
 	MN2Received int     `json:"mn2_received,omitempty"`
 	MN2Lost     int     `json:"mn2_lost"`

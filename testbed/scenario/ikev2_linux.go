@@ -276,6 +276,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 		return fail("the tunnel through the pAR never carried a datagram to the HA")
 	}
 	var mn2Sender *proc
+	var mn2From int64 // MN2's flow is checked from here (after its own SPI changes)
 	var x *report.IKEv2Run
 	var parSA ikeddaemon.StatusSA
 	if ct {
@@ -300,9 +301,11 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 		if x.Colliding, err = s.makeCollision(daemons.sock[topo.NSNAR], parSA, plan.MN2()); err != nil {
 			return fail("%v", err)
 		}
-		if _, ok := firstFrom(ctx, sinkFile, plan.MN2().String(), time.Now().Add(100*time.Millisecond).UnixNano(), 10*time.Second); !ok {
+		resumed, ok := firstFrom(ctx, sinkFile, plan.MN2().String(), time.Now().Add(100*time.Millisecond).UnixNano(), 10*time.Second)
+		if !ok {
 			return fail("MN2's flow stopped after its SPIs changed")
 		}
+		mn2From = resumed
 	}
 	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
 	if ct {
@@ -387,7 +390,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	}
 	r.Lost, r.LostLink = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
 	if collide {
-		x.MN2Received, x.MN2Lost, x.MN2MaxGapMS = flowFrom(recs, plan.MN2().String(), r.Attach-int64(time.Second))
+		x.MN2Received, x.MN2Lost, x.MN2MaxGapMS = flowFrom(recs, plan.MN2().String(), max(mn2From, r.Attach-int64(time.Second)))
 		if x.MN2Received == 0 {
 			return fail("no datagram from MN2 around the handover")
 		}
