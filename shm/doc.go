@@ -158,10 +158,14 @@
 // a slot in WORKING whose context module is gone is rolled back to REQUEST,
 // its last committed contents (the request), so the restarted module performs
 // the operation again (operations must be idempotent). A module is gone when
-// its registered PID does not exist (kill(pid, 0) fails with ESRCH) or, on
-// Linux, has exited and waits to be reaped (state Z in /proc/PID/stat); the
-// survivor checks on every scan, and a restarting module, after registering
-// its new PID, recovers the transient slots of its dead predecessor. A PID
-// that was reused by an unrelated process looks alive: its slots wait until
-// the module restarts. Open refuses a role whose registered PID is alive.
+// its registered PID does not exist (kill(pid, 0) fails with ESRCH) or has
+// exited and waits to be reaped: on Linux state Z (or X) in /proc/PID/stat,
+// on FreeBSD ki_stat SZOMB (5) in the struct kinfo_proc that sysctl
+// kern.proc.pid.PID returns (the 1088-byte layout of amd64 and arm64,
+// offsets in kinfo.go; a 32-bit FreeBSD record is not decoded, and there a
+// zombie counts as alive until it is reaped). The survivor checks on every
+// scan, and a restarting module, after registering its new PID, recovers
+// the transient slots of its dead predecessor. A PID that was reused by an
+// unrelated process looks alive: its slots wait until the module restarts.
+// Open refuses a role whose registered PID is alive.
 package shm
