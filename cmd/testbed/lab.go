@@ -113,8 +113,9 @@ type session struct {
 	files []lab.File
 	// strongSwan adds strongSwan's charon and swanctl with their plugins
 	// and libraries (testbed/strongswan.LabFiles) to the image, when they
-	// are installed on this host; set it before prepare. lab test sets it;
-	// table1 sets it for its strongSwan rows.
+	// are installed on this host and IKECTX_LAB_STRONGSWAN is not "0"; set
+	// it before prepare. lab test sets it; table1 sets it for its
+	// strongSwan rows.
 	strongSwan bool
 }
 
@@ -146,7 +147,9 @@ func (s *session) prepare(ctx context.Context) error {
 	if s.f.verbose {
 		fmt.Fprintf(os.Stderr, "lab: project binaries built in %.1fs\n", time.Since(t0).Seconds())
 	}
-	if s.strongSwan {
+	if s.strongSwan && os.Getenv("IKECTX_LAB_STRONGSWAN") == "0" {
+		fmt.Fprintln(os.Stderr, "lab: strongSwan left out of the image (IKECTX_LAB_STRONGSWAN=0)")
+	} else if s.strongSwan {
 		sw, err := strongswan.LabFiles(ctx)
 		if err != nil {
 			// The strongSwan tests and rows skip themselves without it.
@@ -236,7 +239,7 @@ func labDemo(ctx context.Context, args []string) (int, error) {
 }
 
 func labTest(ctx context.Context, name string, args, pkgs []string) (int, error) {
-	f, rest, err := parseLabFlags(name, args, 15*time.Minute, true)
+	f, rest, err := parseLabFlags(name, args, 25*time.Minute, true)
 	if err != nil {
 		return 2, err
 	}

@@ -59,6 +59,9 @@ func Start(ctx context.Context, ns, dir, swanctlConf string, log io.Writer) (*Ch
 		return nil, errors.New("strongswan: no network namespace given")
 	}
 	c := &Charon{NS: ns, Dir: dir, Vici: viciPath(dir), done: make(chan struct{}), out: &tailWriter{w: log}}
+	if len(c.Vici) > 100 { // sun_path holds 108 bytes
+		return nil, fmt.Errorf("strongswan: the vici socket path %s is too long for a unix socket; use a shorter dir", c.Vici)
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		c.madeDir = true
 	}
