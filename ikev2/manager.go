@@ -141,6 +141,13 @@ func (m *Manager) newSPI() uint64 {
 	}
 }
 
+// randJitter is a random fraction (of 65536) of the rekey jitter.
+func randJitter() uint16 {
+	var b [2]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint16(b[:])
+}
+
 func nonce() []byte {
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -266,6 +273,7 @@ func (m *Manager) Tick() {
 
 func (m *Manager) register(sa *IKESA, key uint64) {
 	sa.key = key
+	sa.jitter = randJitter()
 	m.sas[key] = sa
 }
 
@@ -285,18 +293,21 @@ func (m *Manager) lookup(ours, spii, spir uint64) *IKESA {
 
 // lifetimes rekeys SAs at nine tenths of their lifetime (the original
 // initiator only, so that both ends do not rekey at once; the responder
-// rekeys at the full lifetime if the initiator has not) and deletes
-// children that outlive theirs by half again.
+// rekeys at the full lifetime if the initiator has not), each earlier by a
+// random part of up to 1/20 of it (RFC 7296 2.8.1: jittered, against
+// simultaneous rekeys), and deletes children that outlive theirs by half
+// again.
 func (m *Manager) lifetimes(now time.Time) {
 	for _, sa := range m.sas {
 		if sa.State != StateEstablished || sa.rekeyedBy != nil || sa.redundant || sa.pendingOf != nil {
 			continue
 		}
-		soft := func(d time.Duration) time.Duration {
+		soft := func(d time.Duration, jitter uint16) time.Duration {
+			j := d / 20 * time.Duration(jitter) / 65536
 			if sa.Initiator {
-				return d * 9 / 10
+				return d*9/10 - j
 			}
-			return d
+			return d - j
 		}
 		for _, c := range sa.Children {
 			if c.Lifetime <= 0 || c.Rekeyed {
@@ -308,12 +319,12 @@ func (m *Manager) lifetimes(now time.Time) {
 				c.Rekeyed = true
 				continue
 			}
-			if !c.rekeying && age >= soft(c.Lifetime) {
+			if !c.rekeying && age >= soft(c.Lifetime, c.jitter) {
 				c.rekeying = true
 				sa.queue = append(sa.queue, &childTask{old: c})
 			}
 		}
-		if l := sa.Conf.IKELifetime; l > 0 && !sa.rekeying && now.Sub(sa.Created) >= soft(l) {
+		if l := sa.Conf.IKELifetime; l > 0 && !sa.rekeying && now.Sub(sa.Created) >= soft(l, sa.jitter) {
 			sa.rekeying = true
 			sa.queue = append(sa.queue, &ikeRekeyTask{of: sa})
 		}

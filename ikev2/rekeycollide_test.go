@@ -599,3 +599,29 @@ func TestRekeyOfChildThePeerLost(t *testing.T) {
 		t.Fatalf("%v %+v", res, x2.Children)
 	}
 }
+
+// Lifetime rekeys are jittered (RFC 7296 2.8.1): up to 1/20 of the
+// lifetime earlier, per SA.
+func TestLifetimeRekeyJitter(t *testing.T) {
+	for _, j := range []uint16{0, 65535} {
+		n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
+		now := time.Unix(5000, 0)
+		clock := func() time.Time { return now }
+		a.Now, b.Now = clock, clock
+		a.Conns[0].ChildLifetime, b.Conns[0].ChildLifetime = time.Hour, time.Hour
+		establish(t, n, a)
+		x, _ := checkPair(t, a, b, 1)
+		a.mu.Lock()
+		for _, sa := range a.sas {
+			sa.Children[0].jitter = j
+		}
+		a.mu.Unlock()
+		now = now.Add(52 * time.Minute) // 9/10 is 54 min, less 1/20 is 51 min
+		a.Tick()
+		n.pump(t)
+		x2, _ := checkPair(t, a, b, 1)
+		if rekeyed := x2.Children[0].SPIIn != x.Children[0].SPIIn; rekeyed != (j != 0) {
+			t.Fatalf("jitter %d: rekeyed at 52 min: %v", j, rekeyed)
+		}
+	}
+}

@@ -58,6 +58,7 @@ type ChildSA struct {
 	// deadline: a replaced child the peer should delete is deleted by
 	// us after it (the peer may have dropped it silently).
 	deadline time.Time
+	jitter   uint16 // of the rekey time, see lifetimes
 }
 
 // Wipe zeroes the child's keys.
@@ -117,6 +118,7 @@ type IKESA struct {
 	pendingOf   *IKESA
 	redundant   bool
 	deadline    time.Time
+	jitter      uint16 // of the rekey time, see lifetimes
 	key         uint64 // the Manager's map key (our SPI, or a stand-in while an imported SPI collides)
 	onDone      []func(error)
 }

@@ -268,6 +268,7 @@ func (m *Manager) completeChild(sa *IKESA, c *ChildSA, r *msg.Message, ni, nr, s
 
 func (m *Manager) installChild(sa *IKESA, c *ChildSA) error {
 	c.Created = m.Now()
+	c.jitter = randJitter()
 	if err := m.Kernel.Install(sa, c); err != nil {
 		c.Wipe()
 		return err
