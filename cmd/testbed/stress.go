@@ -18,13 +18,14 @@ import (
 
 // stressFlags are `testbed stress`'s flags.
 type stressFlags struct {
-	opt     stress.Options
-	rule    string
-	json    string
-	host    bool
-	lab     bool
-	labf    labFlags
-	verbose bool
+	opt        stress.Options
+	rule       string
+	kernelRule string
+	json       string
+	host       bool
+	lab        bool
+	labf       labFlags
+	verbose    bool
 }
 
 func parseStressFlags(args []string) (stressFlags, error) {
@@ -33,6 +34,7 @@ func parseStressFlags(args []string) (stressFlags, error) {
 	fs.IntVar(&f.opt.MNs, "mns", 200, "mobile nodes handed over to the nAR")
 	fs.IntVar(&f.opt.Children, "children", 1, "child SAs per MN")
 	fs.StringVar(&f.rule, "rule", "spi-dst", "the nAR's SAD lookup rule: spi, spi-dst or spi-dst-src")
+	fs.StringVar(&f.kernelRule, "kernel-rule", "", "memory: the looser rule the nAR's SAD itself enforces on add and GETSPI (e.g. spi-dst with --rule spi)")
 	fs.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the harness's choices")
 	fs.Float64Var(&f.opt.CollideESP, "collide-esp", 1, "fraction of MNs whose inbound ESP SPIs are taken on the nAR")
 	fs.Float64Var(&f.opt.CollideIKE, "collide-ike", 0.5, "fraction of MNs whose IKE SPI is taken on the nAR")
@@ -70,6 +72,14 @@ func parseStressFlags(args []string) (stressFlags, error) {
 		return f, err
 	}
 	f.opt.Rule = r
+	if f.kernelRule != "" {
+		if f.lab {
+			return f, errors.New("--kernel-rule is for the memory backend (the lab's kernel is Linux)")
+		}
+		if f.opt.KernelRule, err = ipsecmod.ParseRule(f.kernelRule); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
 }
 

@@ -29,6 +29,11 @@
 // (Lab backend, Linux PF_KEY in namespaces) a UDP datagram per MN crosses
 // ESP both ways and the nAR's inbound SA of that MN counts its bytes.
 //
+// The memory SAD can enforce on Add and GETSPI a looser rule than the one
+// in force (Options.KernelRule: a Linux nAR configured with rule spi): an
+// SPI from GETSPI can then collide under the rule, which the re-check after
+// each round finds, and Algorithm 1 needs several round trips.
+//
 // The report gives the round trips per MN (histogram, fallbacks to a full
 // negotiation), the collisions found, the times per MN and in all, and
 // memory. Run it with `go run ./cmd/testbed stress` (memory) or

@@ -15,6 +15,7 @@ import (
 type Report struct {
 	Backend       string `json:"backend"`
 	Rule          string `json:"rule"`
+	KernelRule    string `json:"kernel_rule,omitempty"`
 	MNs           int    `json:"mns"`
 	Children      int    `json:"children_per_mn"`
 	Seed          uint64 `json:"seed"`
@@ -139,7 +140,11 @@ func (r *Report) WriteTable(w io.Writer) {
 		pr = append(pr, fmt.Sprintf("%s: %d", k, r.PerRequest[k]))
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "| %-34s | %s |\n", k, v) }
-	fmt.Fprintf(w, "| %-34s | %s |\n|%s|%s|\n", "stress run", fmt.Sprintf("%s, rule %s, seed %d", r.Backend, r.Rule, r.Seed), strings.Repeat("-", 36), strings.Repeat("-", 40))
+	rule := r.Rule
+	if r.KernelRule != "" {
+		rule += " (the kernel's own: " + r.KernelRule + ")"
+	}
+	fmt.Fprintf(w, "| %-34s | %s |\n|%s|%s|\n", "stress run", fmt.Sprintf("%s, rule %s, seed %d", r.Backend, rule, r.Seed), strings.Repeat("-", 36), strings.Repeat("-", 40))
 	row("MNs x children", fmt.Sprintf("%d x %d", r.MNs, r.Children))
 	if r.SPIRange > 0 {
 		row("SPI range (high collision rate)", fmt.Sprintf("0x100 + %d", r.SPIRange))

@@ -23,7 +23,12 @@ import (
 // methods) and, through IKE, an ikev2.Manager (ikev2.Kernel), the way one
 // kernel serves both ipsec-cxtpd and iked.
 type SAD struct {
-	Rule ipsecmod.LookupRule
+	// Rule is the lookup rule in force (Lookup). Kernel, when set, is the
+	// looser one the kernel itself enforces on Add and GETSPI: a Linux nAR
+	// (SPI and destination) configured with sad_lookup = spi, whose GETSPI
+	// can hand out an SPI that collides under the configured rule.
+	Rule   ipsecmod.LookupRule
+	Kernel ipsecmod.LookupRule
 	// Min and Max bound GETSPI (SADB_GETSPI's SPI range); 0, 0 is
 	// [0x100, 0xffffffff].
 	Min, Max uint32
@@ -49,6 +54,9 @@ func errno(e syscall.Errno, format string, args ...any) error {
 // collides reports whether a is indistinguishable from b under the
 // rule: the SA a lookup for b could find instead of b.
 func (s *SAD) collides(a, b *pfkey.SAEntry) bool {
+	if s.Kernel != 0 {
+		return s.Kernel.Collides(a, b)
+	}
 	return s.Rule.Collides(a, b)
 }
 
@@ -71,7 +79,7 @@ func (s *SAD) Lookup(spi uint32, src, dst netip.Addr) []*pfkey.SAEntry {
 	probe := &pfkey.SAEntry{Type: pfkey.SATypeESP, SPI: spi, Src: src, Dst: dst}
 	var out []*pfkey.SAEntry
 	for _, e := range s.sas {
-		if e.State != pfkey.SAStateLarval && s.collides(e, probe) {
+		if e.State != pfkey.SAStateLarval && s.Rule.Collides(e, probe) {
 			out = append(out, e.Clone())
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"net/netip"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/ikectx/ikectx/ikev2"
@@ -42,6 +43,12 @@ type Options struct {
 	// where SPIs the nAR picks for repairs and for other MNs can collide
 	// with later imports. 0 is the whole 32-bit space.
 	SPIRange uint32
+	// KernelRule (memory backend) is the rule the nAR's SAD itself
+	// enforces on Add and GETSPI when it is looser than Rule (0: Rule):
+	// e.g. spi-dst with Rule spi, a Linux nAR configured with
+	// sad_lookup = spi, where an SPI from GETSPI can collide under Rule and
+	// Algorithm 1 needs more round trips.
+	KernelRule ipsecmod.LookupRule
 	// MaxRoundTrips and Timer are Algorithm 1's (3, 5 s).
 	MaxRoundTrips int
 	Timer         time.Duration
@@ -82,7 +89,9 @@ func (o *Options) defaults() {
 		o.Timer = 5 * time.Second
 	}
 	if o.Backend == nil {
-		o.Backend = NewMemory(o.Rule, o.Seed, o.SPIRange)
+		m := NewMemory(o.Rule, o.Seed, o.SPIRange)
+		m.NARSAD.Kernel = o.KernelRule
+		o.Backend = m
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -222,7 +231,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	r := &run{tamper: o.tamper, o: o, p: NewPlan(o.MNs, o.Others), w: newWire(), rng: mrand.New(mrand.NewPCG(o.Seed, 0x5eed))}
 	r.p.ChildrenPerMN = o.Children
-	rep := &Report{Backend: o.Backend.Name(), Rule: o.Rule.String(), MNs: o.MNs, Children: o.Children, Seed: o.Seed,
+	rep := &Report{Backend: o.Backend.Name(), Rule: o.Rule.String(), KernelRule: kernelRule(o), MNs: o.MNs, Children: o.Children, Seed: o.Seed,
 		SPIRange: o.SPIRange, MaxRoundTrips: o.MaxRoundTrips, RoundTrips: map[string]int{}}
 	var ms0 runtime.MemStats
 	runtime.GC()
@@ -532,9 +541,19 @@ func (r *run) prefillNAR(ctx context.Context) error {
 					src, dst = p.NAR, a
 				}
 				reqid++
-				err := add(prefillSA(r.spiInRange(), src, dst, reqid))
-				if err == nil {
-					break
+				spi := r.spiInRange()
+				// Colliding with nothing under the rule in force, even
+				// where the kernel's own rule is looser.
+				hs, err := r.o.Backend.Probe(r.o.Rule, spi, src, dst)
+				if err != nil {
+					return fmt.Errorf("stress: pre-fill other MN %d's SA: %w", j, err)
+				}
+				if len(hs) == 0 {
+					if err = add(prefillSA(spi, src, dst, reqid)); err == nil {
+						break
+					}
+				} else {
+					err = fmt.Errorf("spi 0x%08x taken: %w", spi, syscall.EEXIST)
 				}
 				if !pfkey.IsExist(err) || try > 100 {
 					return fmt.Errorf("stress: pre-fill other MN %d's SA: %w", j, err)
@@ -686,4 +705,11 @@ func (r *run) transfer(ctx context.Context, data [][3][]byte) error {
 	}
 	r.cur = nil
 	return nil
+}
+
+func kernelRule(o Options) string {
+	if _, mem := o.Backend.(*Memory); mem && o.KernelRule != 0 && o.KernelRule != o.Rule {
+		return o.KernelRule.String()
+	}
+	return ""
 }

@@ -144,3 +144,22 @@ func TestSADRule(t *testing.T) {
 		}
 	}
 }
+
+// TestStressGETSPILooserThanRule: the nAR's kernel enforces SPI and
+// destination (Linux) but the rule in force is spi: an SPI from GETSPI
+// can collide under the rule with another MN's outbound SA, the re-check
+// after the round finds it and Algorithm 1 runs more round trips (the
+// paper's loop). Half the MNs pre-collided, SPIs from a range of 2000.
+func TestStressGETSPILooserThanRule(t *testing.T) {
+	rep, err := Run(context.Background(), Options{MNs: 200, Rule: ipsecmod.RuleSPI, KernelRule: ipsecmod.RuleSPIDst, Seed: 4, SPIRange: 2000, CollideESP: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table(t, rep)
+	if !rep.OK() {
+		t.Fatalf("%d problems", len(rep.Problems))
+	}
+	if rep.LateESP == 0 || rep.RoundTrips["2"] == 0 || rep.RoundTrips["1"]+rep.RoundTrips["2"]+rep.RoundTrips["3"] != 200 {
+		t.Fatalf("again after a round %d, round trips %v", rep.LateESP, rep.RoundTrips)
+	}
+}
