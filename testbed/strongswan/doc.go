@@ -38,20 +38,23 @@
 // shared, so they are upper bounds (notes/kernel-lab.md saw charon ready in
 // 0.7-0.85 s and IKEv2 in 0.3-0.65 s on a quieter machine).
 //
-//   - charon start to vici answering (ReadyAfter): 1.1-6.3 s; the first
-//     charon of a boot is the slowest (its libraries are touched for the
-//     first time). swanctl --load-all adds 0.8-2.3 s (LoadedAfter): every
-//     swanctl call costs about a second there, which is why Initiate
-//     reports the exchange time from charon's log, not swanctl's.
+//   - charon start to vici answering (ReadyAfter): 1.1-6.3 s alone, 4.1-7.5 s
+//     for two started together; the first charon of a boot is the slowest
+//     (its libraries are touched for the first time). swanctl --load-all
+//     adds 0.8-2.3 s (LoadedAfter): every swanctl call costs about a
+//     second there, which is why Initiate reports the exchange time from
+//     charon's log, not swanctl's.
 //   - IKE_SA_INIT + IKE_AUTH with the child (aes128-sha256-ecp256, ESP
 //     aes128-sha256 or aes128-sha1), charon initiating, from charon's
-//     "initiating IKE_SA" to "CHILD_SA ... established": 1.9-3.2 s against
-//     charon, 2.0-2.4 s against iked; swanctl --initiate's wall time
-//     3.1-4.6 s. iked initiating towards charon: 0.69-0.76 s at iked's
-//     control socket, 0.47-0.48 s in charon's log (first request to its
-//     CHILD_SA installed). In charon's log most of its initiator time is
-//     between its own steps (ECP key generation, 16 threads on 1 vCPU).
-//   - Stop: 0.1-0.9 s.
+//     "initiating IKE_SA" to "CHILD_SA ... established": 1.6-3.2 s against
+//     charon, 1.0-2.4 s against iked; swanctl --initiate's wall time
+//     1.6-4.6 s. iked initiating towards charon: 0.41-0.76 s at iked's
+//     control socket, 0.24-0.48 s in charon's log (first request to its
+//     CHILD_SA installed). Most of charon's initiator time lies between its
+//     own log lines (ECP key generation, SA installation, 16 threads on one
+//     vCPU), not on the wire.
+//   - Stop: 0.07-0.9 s.
+//   - The lab test (both tests): 24-54 s of VM time depending on the load.
 //   - Image: +11.0 MB (charon, swanctl, 25 plugins, libcrypto, libgmp,
 //     libsystemd and its compression libraries); boot time change below
 //     the noise (testbed/lab/README.md).

@@ -14,11 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,23 +49,35 @@ func labPair(t *testing.T, name string) (a, b string) {
 		t.Skipf("strongSwan is not in this lab image: %v", err)
 	}
 	a, b = name+"a", name+"b"
+	// Three ip -batch runs instead of a dozen ip processes (each costs a
+	// few hundred ms under emulation on a busy host).
 	for _, ns := range []string{a, b} {
-		labRun(t, labIP, "netns", "add", ns)
 		ns := ns
 		t.Cleanup(func() { exec.Command(labIP, "netns", "del", ns).Run() })
-		labRun(t, labIP, "-n", ns, "link", "set", "lo", "up")
 	}
-	labRun(t, labIP, "link", "add", name+"va", "netns", a, "type", "veth", "peer", "name", name+"vb", "netns", b)
+	ipBatch(t, "", fmt.Sprintf("netns add %s\nnetns add %s\nlink add %sva netns %s type veth peer name %svb netns %s\n", a, b, name, a, name, b))
 	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
 		{a, name + "va", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
 		{b, name + "vb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
 	} {
-		labRun(t, labIP, "-n", x.ns, "link", "set", x.dev, "up")
-		labRun(t, labIP, "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
-		labRun(t, labIP, "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
-		labRun(t, labIP, "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
+		ipBatch(t, x.ns, fmt.Sprintf("link set lo up\nlink set %s up\naddr add %s/64 dev %s nodad\naddr add %s/64 dev lo\nroute add %s via %s dev %s\n",
+			x.dev, x.addr, x.dev, x.inner, x.rnet, x.peer, x.dev))
 	}
 	return a, b
+}
+
+// ipBatch runs ip -batch with cmds (in namespace ns if not empty).
+func ipBatch(t *testing.T, ns, cmds string) {
+	t.Helper()
+	args := []string{"-batch", "-"}
+	if ns != "" {
+		args = append([]string{"-n", ns}, args...)
+	}
+	cmd := exec.Command(labIP, args...)
+	cmd.Stdin = strings.NewReader(cmds)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ip %v:\n%s: %v\n%s", args, cmds, err, out)
+	}
 }
 
 // swanctlConf is one IKEv2 PSK connection name with child "net" (tunnel
@@ -110,16 +121,48 @@ secrets {
 `, name, local, remote, lid, rid, lts, rts, esp, lid, rid)
 }
 
+// labStart is one charon to start: its namespace and swanctl.conf.
+type labStart struct{ ns, conf string }
+
 // labCharon starts charon in ns with conf; its log is shown if the test
 // fails.
 func labCharon(t *testing.T, ns, conf string) *Charon {
 	t.Helper()
+	return labCharons(t, []labStart{{ns, conf}})[0]
+}
+
+// labCharons starts the charons concurrently.
+func labCharons(t *testing.T, starts []labStart) []*Charon {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := Start(ctx, ns, filepath.Join(t.TempDir(), "charon-"+ns), conf, nil)
-	if err != nil {
-		t.Fatal(err)
+	cs := make([]*Charon, len(starts))
+	errs := make([]error, len(starts))
+	var wg sync.WaitGroup
+	for i, st := range starts {
+		dir := filepath.Join(t.TempDir(), "charon-"+st.ns)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cs[i], errs[i] = Start(ctx, st.ns, dir, st.conf, nil)
+		}()
 	}
+	wg.Wait()
+	for i, c := range cs {
+		if c != nil {
+			stopAtCleanup(t, starts[i].ns, c)
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cs
+}
+
+// stopAtCleanup stops c when the test ends, showing its log if it failed.
+func stopAtCleanup(t *testing.T, ns string, c *Charon) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("charon in %s:\n%s", ns, c.Output())
@@ -128,65 +171,6 @@ func labCharon(t *testing.T, ns, conf string) *Charon {
 		c.Stop()
 		t.Logf("measure: charon in %s stopped in %.0f ms", ns, ms(time.Since(t0)))
 	})
-	return c
-}
-
-// espSA is one ESP SA of `ip -s xfrm state`, without its keys.
-type espSA struct {
-	src, dst       string
-	spi            uint32
-	bytes, packets uint64
-}
-
-func (s espSA) String() string {
-	return fmt.Sprintf("%s->%s spi 0x%08x %d bytes %d packets", s.src, s.dst, s.spi, s.bytes, s.packets)
-}
-
-var (
-	srcDstRe  = regexp.MustCompile(`^src (\S+) dst (\S+)`)
-	espSPIRe  = regexp.MustCompile(`^\s*proto esp spi 0x([0-9a-f]+)`)
-	countedRe = regexp.MustCompile(`^\s*(\d+)\(bytes\), (\d+)\(packets\)`)
-)
-
-// parseXfrmState reads the ESP SAs and their current byte and packet
-// counters from `ip -s xfrm state`.
-func parseXfrmState(out string) []espSA {
-	var sas []espSA
-	var cur *espSA
-	current := false
-	for _, l := range strings.Split(out, "\n") {
-		if m := srcDstRe.FindStringSubmatch(l); m != nil {
-			sas = append(sas, espSA{src: m[1], dst: m[2]})
-			cur = &sas[len(sas)-1]
-			current = false
-			continue
-		}
-		if cur == nil {
-			continue
-		}
-		if m := espSPIRe.FindStringSubmatch(l); m != nil {
-			v, _ := strconv.ParseUint(m[1], 16, 32)
-			cur.spi = uint32(v)
-		}
-		if strings.TrimSpace(l) == "lifetime current:" {
-			current = true
-			continue
-		}
-		if current {
-			if m := countedRe.FindStringSubmatch(l); m != nil {
-				cur.bytes, _ = strconv.ParseUint(m[1], 10, 64)
-				cur.packets, _ = strconv.ParseUint(m[2], 10, 64)
-			}
-			current = false
-		}
-	}
-	var esp []espSA
-	for _, s := range sas {
-		if s.spi != 0 {
-			esp = append(esp, s)
-		}
-	}
-	return esp
 }
 
 func xfrmESP(t *testing.T, ns string) []espSA {
@@ -198,7 +182,7 @@ func xfrmESP(t *testing.T, ns string) []espSA {
 // in both namespaces (one pair each) carried bytes.
 func pingESP(t *testing.T, a, b string) {
 	t.Helper()
-	out, err := exec.Command(labIP, "netns", "exec", a, "ping", "-6", "-c", "2", "-W", "3", "-I", "fd00:a::1", "fd00:b::1").CombinedOutput()
+	out, err := exec.Command(labIP, "netns", "exec", a, "ping", "-6", "-c", "2", "-i", "0.2", "-W", "3", "-I", "fd00:a::1", "fd00:b::1").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ping across the tunnel: %v\n%s\nSAs in %s: %v\nSAs in %s: %v", err, out, a, xfrmESP(t, a), b, xfrmESP(t, b))
 	}
@@ -277,8 +261,13 @@ func checkPFKEYDump(t *testing.T, ns string) {
 // charon <-> charon: IKEv2 PSK, both installing through kernel-netlink.
 func TestLabCharonCharon(t *testing.T) {
 	a, b := labPair(t, "swcc")
-	ca := labCharon(t, a, swanctlConf("cc", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256"))
-	cb := labCharon(t, b, swanctlConf("cc", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256"))
+	// Both charons start at once (their start is mostly waiting for the
+	// one vCPU, but swanctl --load-all overlaps the other's start).
+	cs := labCharons(t, []labStart{
+		{a, swanctlConf("cc", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256")},
+		{b, swanctlConf("cc", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256")},
+	})
+	ca, cb := cs[0], cs[1]
 	t0 := time.Now()
 	ike, err := ca.Initiate("cc", "net", 30*time.Second)
 	if err != nil {
@@ -288,7 +277,7 @@ func TestLabCharonCharon(t *testing.T) {
 	pingESP(t, a, b)
 	checkPFKEYDump(t, a)
 	checkPFKEYDump(t, b)
-	t.Logf("measure: charon ready (vici answers) %.0f and %.0f ms, swanctl.conf loaded %.0f and %.0f ms after start; charon->charon IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms)",
+	t.Logf("measure: charon ready (vici answers; both started together) %.0f and %.0f ms, swanctl.conf loaded %.0f and %.0f ms after start; charon->charon IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms)",
 		ms(ca.ReadyAfter), ms(cb.ReadyAfter), ms(ca.LoadedAfter), ms(cb.LoadedAfter), ms(ike), ms(wall))
 }
 
