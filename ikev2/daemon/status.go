@@ -32,17 +32,24 @@ func (s StatusSA) LocalSPI() uint64 {
 	return s.SPIr
 }
 
-// ParseStatus reads the text of the status command (FormatStatus).
-// Errors name the line.
+// ParseStatus reads the text of the status command (FormatStatus's SAs;
+// the lines the daemon adds after them, such as the collision counters,
+// are skipped). Errors name the line.
 func ParseStatus(text string) ([]StatusSA, error) {
 	var out []StatusSA
+	trailer := false
 	for n, line := range strings.Split(text, "\n") {
 		bad := func(err error) error { return fmt.Errorf("iked status: line %d %q: %v", n+1, line, err) }
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "" || t == "no IKE SAs":
+		case !strings.HasPrefix(line, " ") && !strings.Contains(line, " spi "):
+			// a daemon-wide line after the SAs ("collisions resolved:
+			// ..."): details after it belong to no SA
+			trailer = true
 		case !strings.HasPrefix(line, " "):
 			// NAME: STATE ROLE spi SPIi_i SPIr_r
+			trailer = false
 			name, rest, ok := strings.Cut(line, ": ")
 			f := strings.Fields(rest)
 			if !ok || len(f) != 5 || f[2] != "spi" || !strings.HasSuffix(f[3], "_i") || !strings.HasSuffix(f[4], "_r") {
@@ -54,8 +61,8 @@ func ParseStatus(text string) ([]StatusSA, error) {
 				return nil, bad(fmt.Errorf("bad SPI"))
 			}
 			out = append(out, StatusSA{Name: name, State: f[0], Initiator: f[1] == "initiator", SPIi: i, SPIr: r})
-		case len(out) == 0:
-			return nil, bad(fmt.Errorf("detail before an IKE SA line"))
+		case len(out) == 0 || trailer:
+			return nil, bad(fmt.Errorf("detail outside an IKE SA"))
 		case strings.HasPrefix(t, "local ") || strings.HasPrefix(t, "remote "):
 			f := strings.Fields(t)
 			if len(f) < 2 {

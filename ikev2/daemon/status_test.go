@@ -22,7 +22,8 @@ func TestParseStatusRoundTrip(t *testing.T) {
 		{Name: "home", State: "ESTABLISHED", Initiator: true, SPIi: 9, SPIr: 10,
 			Local: netip.MustParseAddrPort("10.0.0.1:500"), Remote: netip.MustParseAddrPort("10.0.0.2:500")},
 	}
-	text := FormatStatus(sas)
+	// the daemon's status ends with its counters
+	text := FormatStatus(sas) + FormatStats(ikev2.RekeyStats{})
 	got, err := ParseStatus(text)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -41,7 +42,8 @@ func TestParseStatusRoundTrip(t *testing.T) {
 	if s, err := ParseStatus(FormatStatus(nil)); err != nil || len(s) != 0 {
 		t.Fatal(s, err)
 	}
-	for _, bad := range []string{"  local [::1]:500 x\n", "mn: ESTABLISHED responder spi zz_i 01_r\n", "mn: ESTABLISHED\n",
+	for _, bad := range []string{"  local [::1]:500 x\n", "mn: ESTABLISHED responder spi zz_i 01_r\n", "mn: ESTABLISHED responder spi 01_i\n",
+		"collisions resolved: 0\n  c: ESP tunnel in 0x01 out 0x02 p\n",
 		"mn: ESTABLISHED responder spi 01_i 02_r\n  remote nowhere\n", "mn: ESTABLISHED responder spi 01_i 02_r\n  c: ESP tunnel in 0xqq out 0x01 p\n"} {
 		if _, err := ParseStatus(bad); err == nil || !strings.Contains(err.Error(), "line ") {
 			t.Errorf("%q: %v", bad, err)
