@@ -123,7 +123,11 @@ func progress(r report.Run, runs int) string {
 	if a > 0 {
 		s += fmt.Sprintf(" [%d ack, %d bytes]", a, ab)
 	}
-	s += fmt.Sprintf(", MN SAD/SPD rewrite %.1f ms", r.MNRewriteMS)
+	if r.PathOpenMS > 0 {
+		s += fmt.Sprintf(", path open %.1f ms (CTAA at the MN %.1f ms, MN activation %.1f ms, %d datagrams held until it)", r.PathOpenMS, r.CTAAMS, r.MNActivateMS, r.Queued)
+	} else {
+		s += fmt.Sprintf(", MN SAD/SPD rewrite %.1f ms", r.MNRewriteMS)
+	}
 	if r.FloorMS > 0 {
 		s += fmt.Sprintf(", floor %.1f ms, phase 1s on the nAR's racoon %d", r.FloorMS, r.NARPhase1s)
 	}
