@@ -17,16 +17,28 @@ type Event struct {
 
 // eventWords mark the log lines kept as Events (charon's IKE group, level
 // 0-1).
-var eventWords = []string{"initiating IKE_SA", "is initiating an IKE_SA", " established ", "deleting IKE_SA", "closing CHILD_SA", "deleting CHILD_SA"}
+var eventWords = []string{" established ", "deleting IKE_SA", "closing CHILD_SA", "deleting CHILD_SA"}
 
 // isEvent reports whether a log line is an Event.
 func isEvent(line string) bool {
+	if isInitiation(line) {
+		return true
+	}
 	for _, w := range eventWords {
 		if strings.Contains(line, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// isInitiation reports whether a log line starts an IKE SA: charon
+// initiating ("initiating IKE_SA", IKEv1 "initiating Main Mode IKE_SA" or
+// "initiating Aggressive Mode IKE_SA") or a peer initiating towards it
+// ("is initiating an IKE_SA", IKEv1 "is initiating a Main Mode IKE_SA").
+func isInitiation(line string) bool {
+	i := strings.Index(line, "initiating ")
+	return i >= 0 && strings.Contains(line[i:], "IKE_SA")
 }
 
 // parseLogTime splits the "SECONDS.MMM " prefix that Conf's time_format
@@ -51,7 +63,7 @@ func parseLogTime(line string) (time.Time, string, bool) {
 // ExchangeTime is the time from the first IKE_SA initiation in events at
 // or after since (charon initiating, or a peer initiating towards charon)
 // to the first CHILD_SA established after it: IKE_SA_INIT + IKE_AUTH with
-// its child, as charon saw it. ok is false if either is missing.
+// its child (IKEv1: phase 1 and quick mode), as charon saw it. ok is false if either is missing.
 func ExchangeTime(events []Event, since time.Time) (d time.Duration, ok bool) {
 	var start time.Time
 	for _, e := range events {
@@ -59,7 +71,7 @@ func ExchangeTime(events []Event, since time.Time) (d time.Duration, ok bool) {
 			continue
 		}
 		if start.IsZero() {
-			if strings.Contains(e.Line, "initiating IKE_SA") || strings.Contains(e.Line, "is initiating an IKE_SA") {
+			if isInitiation(e.Line) {
 				start = e.At
 			}
 			continue

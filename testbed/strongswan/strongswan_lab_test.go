@@ -83,13 +83,20 @@ func ipBatch(t *testing.T, ns, cmds string) {
 // swanctlConf is one IKEv2 PSK connection name with child "net" (tunnel
 // mode, ESP esp, IKE aes128-sha256-ecp256 like ikedlab's iked).
 func swanctlConf(name, local, remote, lid, rid, lts, rts, esp string) string {
+	return swanctlConfV(name, 2, "aes128-sha256-ecp256", local, remote, lid, rid, lts, rts, esp)
+}
+
+// swanctlConfV is swanctlConf with the IKE version and proposals given.
+// Several of them concatenated make one file: swanctl merges the sections
+// of the same name.
+func swanctlConfV(name string, version int, ike, local, remote, lid, rid, lts, rts, esp string) string {
 	return fmt.Sprintf(`connections {
 	%s {
-		version = 2
+		version = %d
 		mobike = no
 		local_addrs = %s
 		remote_addrs = %s
-		proposals = aes128-sha256-ecp256
+		proposals = %s
 		rekey_time = 0
 		dpd_delay = 0
 		local {
@@ -118,7 +125,7 @@ secrets {
 		secret = "a-long-test-psk"
 	}
 }
-`, name, local, remote, lid, rid, lts, rts, esp, lid, rid)
+`, name, version, local, remote, ike, lid, rid, lts, rts, esp, lid, rid)
 }
 
 // labStart is one charon to start: its namespace and swanctl.conf.
@@ -258,15 +265,18 @@ func checkPFKEYDump(t *testing.T, ns string) {
 	}
 }
 
-// charon <-> charon: IKEv2 PSK, both installing through kernel-netlink.
+// charon <-> charon: IKEv2 PSK, both installing through kernel-netlink;
+// then, the IKEv2 SA deleted, IKEv1 main mode + quick mode over the same
+// pair (the plugin set covers both).
 func TestLabCharonCharon(t *testing.T) {
 	a, b := labPair(t, "swcc")
+	confA := swanctlConf("cc", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256") +
+		swanctlConfV("v1", 1, "aes128-sha256-modp2048", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256")
+	confB := swanctlConf("cc", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256") +
+		swanctlConfV("v1", 1, "aes128-sha256-modp2048", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256")
 	// Both charons start at once (their start is mostly waiting for the
 	// one vCPU, but swanctl --load-all overlaps the other's start).
-	cs := labCharons(t, []labStart{
-		{a, swanctlConf("cc", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64", "aes128-sha256")},
-		{b, swanctlConf("cc", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64", "aes128-sha256")},
-	})
+	cs := labCharons(t, []labStart{{a, confA}, {b, confB}})
 	ca, cb := cs[0], cs[1]
 	t0 := time.Now()
 	ike, err := ca.Initiate("cc", "net", 30*time.Second)
@@ -277,8 +287,31 @@ func TestLabCharonCharon(t *testing.T) {
 	pingESP(t, a, b)
 	checkPFKEYDump(t, a)
 	checkPFKEYDump(t, b)
-	t.Logf("measure: charon ready (vici answers; both started together) %.0f and %.0f ms, swanctl.conf loaded %.0f and %.0f ms after start; charon->charon IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms)",
-		ms(ca.ReadyAfter), ms(cb.ReadyAfter), ms(ca.LoadedAfter), ms(cb.LoadedAfter), ms(ike), ms(wall))
+
+	if out, err := ca.Swanctl("--terminate", "--ike", "cc", "--timeout", "20"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	waitNoESP(t, a, b)
+	v1, err := ca.Initiate("v1", "net", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pingESP(t, a, b)
+	t.Logf("measure: charon ready (vici answers; both started together) %.0f and %.0f ms, swanctl.conf loaded %.0f and %.0f ms after start; charon->charon IKE_SA_INIT+IKE_AUTH %.0f ms in charon's log (swanctl --initiate %.0f ms); IKEv1 main+quick (modp2048) %.0f ms in charon's log",
+		ms(ca.ReadyAfter), ms(cb.ReadyAfter), ms(ca.LoadedAfter), ms(cb.LoadedAfter), ms(ike), ms(wall), ms(v1))
+}
+
+// waitNoESP waits until the namespaces hold no ESP SA.
+func waitNoESP(t *testing.T, nss ...string) {
+	t.Helper()
+	for _, ns := range nss {
+		for end := time.Now().Add(10 * time.Second); len(xfrmESP(t, ns)) != 0; {
+			if time.Now().After(end) {
+				t.Fatalf("%s: ESP SAs left after the delete: %v", ns, xfrmESP(t, ns))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // charon (kernel-netlink) <-> iked (PF_KEY): charon initiates, terminates,
@@ -312,14 +345,7 @@ func TestLabCharonIked(t *testing.T) {
 	if out, err := ca.Swanctl("--terminate", "--ike", "ci", "--timeout", "20"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, ns := range []string{a, b} {
-		for end := time.Now().Add(10 * time.Second); len(xfrmESP(t, ns)) != 0; {
-			if time.Now().After(end) {
-				t.Fatalf("%s: ESP SAs left after charon's delete: %v", ns, xfrmESP(t, ns))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	waitNoESP(t, a, b)
 
 	// iked initiates.
 	t1 := time.Now()

@@ -41,11 +41,11 @@ func (t *tailWriter) Write(b []byte) (int, error) {
 		}
 		line := string(t.partial[:i])
 		t.partial = t.partial[i+1:]
-		if isEvent(line) {
-			at, rest, ok := parseLogTime(line)
-			if !ok {
-				at = now
-			}
+		at, rest, ok := parseLogTime(line)
+		if !ok {
+			at = now
+		}
+		if isEvent(rest) {
 			t.events = append(t.events, Event{At: at, Line: rest})
 		}
 	}
