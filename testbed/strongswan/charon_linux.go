@@ -62,21 +62,24 @@ func Start(ctx context.Context, ns, dir, swanctlConf string, log io.Writer) (*Ch
 	if len(c.Vici) > 100 { // sun_path holds 108 bytes
 		return nil, fmt.Errorf("strongswan: the vici socket path %s is too long for a unix socket; use a shorter dir", c.Vici)
 	}
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		c.madeDir = true
-	}
-	if err := os.MkdirAll(runDir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("strongswan: %w", err)
-	}
 	if _, err := os.Stat(c.Vici); err == nil {
 		return nil, fmt.Errorf("strongswan: %s exists: is another charon using %s?", c.Vici, dir)
 	}
-	conf := Conf(dir, installedPlugins(Plugins), installedPlugins(SwanctlPlugins))
-	if err := os.WriteFile(confPath(dir), []byte(conf), 0o644); err != nil {
-		return nil, fmt.Errorf("strongswan: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		c.madeDir = true
 	}
-	if err := os.WriteFile(swanctlPath(dir), []byte(swanctlConf), 0o600); err != nil {
-		return nil, fmt.Errorf("strongswan: %w", err)
+	// From here on Stop removes what Start made.
+	conf := Conf(dir, installedPlugins(Plugins), installedPlugins(SwanctlPlugins))
+	for _, w := range []func() error{
+		func() error { return os.MkdirAll(runDir(dir), 0o755) },
+		func() error { return os.WriteFile(confPath(dir), []byte(conf), 0o644) },
+		// It holds the PSKs: readable by root only; Stop removes it.
+		func() error { return os.WriteFile(swanctlPath(dir), []byte(swanctlConf), 0o600) },
+	} {
+		if err := w(); err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("strongswan: %w", err)
+		}
 	}
 	// ip netns exec gives the command its own mount namespace (slave to
 	// the initial one): the bind mount stays charon's.
@@ -85,6 +88,8 @@ func Start(ctx context.Context, ns, dir, swanctlConf string, log io.Writer) (*Ch
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	t0 := time.Now()
 	if err := c.cmd.Start(); err != nil {
+		c.cmd = nil
+		c.Stop()
 		return nil, fmt.Errorf("strongswan: starting charon in %s: %w", ns, err)
 	}
 	c.Pid = c.cmd.Process.Pid

@@ -53,7 +53,7 @@ func TestPluginLists(t *testing.T) {
 	}
 }
 
-func TestLabFilesOnHost(t *testing.T) {
+func TestHostLabFiles(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		if _, err := LabFiles(context.Background()); err == nil {
 			t.Error("LabFiles succeeded off Linux")
@@ -208,5 +208,34 @@ func TestTailWriterBounded(t *testing.T) {
 	w.Write([]byte(strings.Repeat("y", 3*tailMax)))
 	if len(w.partial) > tailMax || w.buf.Len() > 2*tailMax {
 		t.Errorf("partial %d buf %d", len(w.partial), w.buf.Len())
+	}
+}
+
+// A charon that cannot start (no such namespace) is reported with its
+// output, and Start leaves nothing behind.
+func TestStartFailureCleansUp(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+	dir := filepath.Join(t.TempDir(), "charon")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Start(ctx, "swnosuchns"+strings.ReplaceAll(time.Now().Format("150405.000"), ".", ""), dir, "", nil)
+	if err == nil {
+		c.Stop()
+		t.Fatal("Start succeeded in a namespace that does not exist")
+	}
+	if !strings.Contains(err.Error(), "exited before its vici socket answered") {
+		t.Errorf("error: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("Start left %s: %v", dir, err)
+	}
+	if _, err := Start(ctx, "", dir, "", nil); err == nil {
+		t.Error("Start without a namespace succeeded")
+	}
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 100))
+	if _, err := Start(ctx, "x", long, "", nil); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("long dir: %v", err)
 	}
 }
