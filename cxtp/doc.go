@@ -82,10 +82,14 @@
 //	                       |                                | changed here
 //	CT_REQUEST_RATE 6.3    | requests sent to one peer      | CTARs an AR processes per second
 //	                       |                                | before dropping; documented (the
-//	                       |                                | AR engine paces CT-Req with it)
-//	null token 2.5.6       | CT-Req with a zero token fails | pAR should answer with the key
-//	                       | the token check (CTC)          | material; not implemented: this
-//	                       |                                | nAR sends CT-Req only after a CTAR
+//	                       |                                | AR engine paces CT-Req with it; it
+//	                       |                                | bounds CTAR-made entries instead,
+//	                       |                                | engine/ar_admit.go)
+//	null token 2.5.6       | CT-Req with a zero token fails | pAR answers with the key material
+//	                       | the token check (CTC)          | (a PCTD, only over a protected
+//	                       |                                | channel); fixed in the engine (this
+//	                       |                                | nAR still sends CT-Req only after
+//	                       |                                | a CTAR)
 //	SCTP PPID 3.1          | 0                              | 'CXTP', but RFC 4065 assigns no
 //	                       |                                | PPID; left 0
 //

@@ -180,12 +180,22 @@ func (a *AR) onTriggerCTAR(src netip.Addr, m *cxtp.CTAR) {
 }
 
 // onCTReq answers a reactive request from the nAR with a CTD, after checking
-// the MN's token and sequence number.
+// the MN's token and sequence number. A null (all-zero) token means the
+// nAR has no CTAR yet (RFC 4067 section 2.5.6): the answer then carries the
+// token key, as a predictive transfer (PCTD), so the nAR checks the MN's
+// CTAR itself; like any key material it goes only over a protected channel.
 func (a *AR) onCTReq(nar netip.Addr, m *cxtp.CTReq) {
 	key, ok := a.cfg.Keys[m.PrevCoA]
 	if !ok {
 		a.drop(ReasonNoKey, "mn", m.PrevCoA, "peer", nar)
 		a.sendAR(nar, &cxtp.CTC{PrevCoA: m.PrevCoA})
+		return
+	}
+	if m.Token == ([cxtp.TokenLen]byte{}) {
+		if _, err := a.trigger(m.PrevCoA, nar, m.FPTs); err != nil {
+			a.cfg.Log.Error("cxtp: CT-Req with a null token not answered", "mn", m.PrevCoA, "peer", nar, "err", err)
+			a.sendAR(nar, &cxtp.CTC{PrevCoA: m.PrevCoA})
+		}
 		return
 	}
 	o := a.outFor(m.PrevCoA)
