@@ -82,8 +82,8 @@
 //	                       |                                | changed here
 //	CT_REQUEST_RATE 6.3    | requests sent to one peer      | CTARs an AR processes per second
 //	                       |                                | before dropping; documented (the
-//	                       |                                | AR engine paces CT-Req with it; it
-//	                       |                                | bounds CTAR-made entries instead,
+//	                       |                                | AR engine paces CT-Req with it and
+//	                       |                                | bounds CTAR-made entries,
 //	                       |                                | engine/ar_admit.go)
 //	null token 2.5.6       | CT-Req with a zero token fails | pAR answers with the key material
 //	                       | the token check (CTC)          | (a PCTD, only over a protected
@@ -121,5 +121,5 @@
 // IANA registers only FPT 1 (IPv6 Multicast Listener Context). Nothing is
 // registered for IPsec or IKE contexts: this project uses configurable values
 // from the unassigned range; the defaults are FPTIPsecSA, FPTIPsecSP,
-// FPTIKEv1SA and FPTIKEv2SA (see fpt.go).
+// FPTIKEv1SA and FPTIKEv2SA (see cdb.go).
 package cxtp
