@@ -180,8 +180,11 @@ func ParseScenarios(s string) ([]string, error) {
 // LostAround counts the sequence numbers missing between the last datagram
 // from the old address and the first from the new one: those scheduled at
 // or after attach (lost to security set-up) and before it (to the link
-// change). Send times of missing datagrams follow the generator's fixed
-// schedule from the last one received.
+// change). Missing datagrams were scheduled on the generator's fixed grid
+// (seq * interval from its start): the grid's phase is the earliest
+// sent - seq * interval over the received records (a send is never early,
+// often late under load), so one late datagram before the gap does not
+// shift the missing ones' times.
 func LostAround(recs []traffic.Record, oldSrc, newSrc string, attach int64, interval time.Duration) (security, link int) {
 	var last, first *traffic.Record
 	for i := range recs {
@@ -197,14 +200,19 @@ func LostAround(recs []traffic.Record, oldSrc, newSrc string, attach int64, inte
 		return 0, 0
 	}
 	seen := map[uint64]bool{}
+	origin := last.Sent - int64(last.Seq)*int64(interval)
 	for _, rec := range recs {
 		seen[rec.Seq] = true
+		if rec.Probe() || (rec.Src != oldSrc && rec.Src != newSrc) {
+			continue
+		}
+		origin = min(origin, rec.Sent-int64(rec.Seq)*int64(interval))
 	}
 	for q := last.Seq + 1; q < first.Seq; q++ {
 		if seen[q] {
 			continue
 		}
-		at := last.Sent + int64(q-last.Seq)*int64(interval)
+		at := origin + int64(q)*int64(interval)
 		if at >= attach {
 			security++
 		} else {

@@ -114,4 +114,21 @@ func TestLostAround(t *testing.T) {
 	if s, l := LostAround(recs, "old", "none", attach, iv); s != 0 || l != 0 {
 		t.Fatal("no new records must give 0")
 	}
+	// The last datagram before the gap left 60 ms late (a loaded
+	// sender): the missing ones keep their places on the grid, so seq 10
+	// (scheduled at 450 ms) stays before the attachment (extrapolated from
+	// the late one it would be at 510 ms).
+	late := append([]traffic.Record(nil), recs...)
+	for i := range late {
+		if late[i].Seq == 8 {
+			late[i].Sent += int64(60 * time.Millisecond)
+		}
+	}
+	if sec, link := LostAround(late, "old", "new", attach, iv); sec != 4 || link != 2 {
+		t.Fatalf("late last datagram: security %d link %d, want 4 and 2", sec, link)
+	}
+	late = append(late, traffic.Record{Seq: traffic.ProbeBit, Sent: 0, Src: "new"})
+	if sec, link := LostAround(late, "old", "new", attach, iv); sec != 4 || link != 2 {
+		t.Fatalf("with a probe: security %d link %d, want 4 and 2", sec, link)
+	}
 }
