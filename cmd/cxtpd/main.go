@@ -8,4 +8,8 @@ import (
 	"github.com/ikectx/ikectx/cxtp/daemon"
 )
 
-func main() { os.Exit(daemon.Main(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// protected = true is checked against the kernel's IPsec policies.
+	daemon.CheckChannel = checkSPD
+	os.Exit(daemon.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -71,6 +71,9 @@ type SecurityConfig struct {
 	// AllowPlaintext lets contexts carrying key material go to a peer whose
 	// channel is not marked protected. For tests only.
 	AllowPlaintext bool `toml:"allow_plaintext"`
+	// SkipSPDCheck takes protected = true on trust: the kernel's IPsec
+	// policies are not checked (see CheckChannel).
+	SkipSPDCheck bool `toml:"skip_spd_check"`
 }
 
 // LogConfig selects the log level and destination.

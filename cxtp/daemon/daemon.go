@@ -103,11 +103,14 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 		}
 	}
 
-	prot := engine.ProtectedSet{}
+	check := CheckChannel
+	if c.Security.SkipSPDCheck {
+		check = nil
+	}
+	prot := newChannelProtection(c, check, log)
 	var peers []engine.Peer
 	for _, p := range c.Peers {
 		d.peers[p.Address] = p
-		prot[p.Address] = p.Protected
 		peers = append(peers, engine.Peer{Addr: p.Address, AccessAddrs: p.AccessAddresses})
 		if d.conns[p.Transport] == nil {
 			conn, err := listenAR(p.Transport, netip.AddrPortFrom(c.Address, uint16(c.Port)))

@@ -16,7 +16,10 @@
 //	[timers]        context_lifetime (30s), max_transfer_time (200ms),
 //	                request_retry (2s), retry_max (15s), request_rate (10),
 //	                seq_window (7s), module_timeout (1s), give_up (45s, MN)
-//	[security]      allow_plaintext (false)
+//	[security]      allow_plaintext (false), skip_spd_check (false: with
+//	                cmd/cxtpd, a peer's protected = true is checked against
+//	                the kernel SPD through PF_KEY before key material goes
+//	                to it; see protection.go)
 //	[log]           level (debug|info|warn|error), file (stderr)
 //	[[peer]]        address, access_addresses, transport ("sctp"|"udp"),
 //	                port, protected

@@ -26,6 +26,15 @@ type Protection interface {
 	Protected(peer netip.Addr) bool
 }
 
+// ProtectionChecker is a Protection that can say why a channel is not
+// protected (e.g. no IPsec policy covers it); the engine puts that reason,
+// with the peer, in the error it reports.
+type ProtectionChecker interface {
+	Protection
+	// CheckProtected returns nil when the channel to peer is protected.
+	CheckProtected(peer netip.Addr) error
+}
+
 // ProtectedSet is a Protection from a fixed set of peers.
 type ProtectedSet map[netip.Addr]bool
 
@@ -95,6 +104,37 @@ type AR struct {
 // ErrUnprotected is returned when key material would cross an unprotected
 // channel.
 var ErrUnprotected = errors.New("channel to the peer is not protected (set protected = true once IPsec protects it, or allow_plaintext for tests)")
+
+// UnprotectedError is the refusal to send key material to Peer: its
+// channel is not protected, for the reason Why (from a
+// ProtectionChecker). It matches ErrUnprotected with errors.Is.
+type UnprotectedError struct {
+	Peer netip.Addr
+	Why  error
+}
+
+func (e *UnprotectedError) Error() string {
+	return fmt.Sprintf("channel to peer %s is not protected: %v", e.Peer, e.Why)
+}
+
+func (e *UnprotectedError) Unwrap() []error { return []error{ErrUnprotected, e.Why} }
+
+// unprotected returns nil when key material may go to peer, else why not.
+func (a *AR) unprotected(peer netip.Addr) error {
+	if a.cfg.AllowPlaintext {
+		return nil
+	}
+	if c, ok := a.cfg.Protection.(ProtectionChecker); ok {
+		if err := c.CheckProtected(peer); err != nil {
+			return &UnprotectedError{Peer: peer, Why: err}
+		}
+		return nil
+	}
+	if !a.cfg.Protection.Protected(peer) {
+		return ErrUnprotected
+	}
+	return nil
+}
 
 // NewAR builds an AR engine.
 func NewAR(cfg ARConfig) (*AR, error) {

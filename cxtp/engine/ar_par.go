@@ -82,10 +82,10 @@ func (a *AR) trigger(mn, nar netip.Addr, fpts []cxtp.FPT) ([]cxtp.FPTStatus, err
 		a.metrics.reject(ReasonNoKey)
 		return nil, fmt.Errorf("cxtp: trigger for MN %s: no token key configured for it", mn)
 	}
-	if !a.cfg.AllowPlaintext && !a.cfg.Protection.Protected(peer) {
+	if err := a.unprotected(peer); err != nil {
 		// The PCTD carries the MN's token key: key material.
-		a.drop(ReasonUnprotected, "mn", mn, "peer", peer, "msg", "PCTD")
-		return nil, fmt.Errorf("cxtp: predictive transfer for MN %s to %s refused: %w", mn, peer, ErrUnprotected)
+		a.drop(ReasonUnprotected, "mn", mn, "peer", peer, "msg", "PCTD", "err", err)
+		return nil, fmt.Errorf("cxtp: predictive transfer for MN %s to %s refused: %w", mn, peer, err)
 	}
 	cdbs, failures := a.capture(mn, peer, fpts)
 	o := a.outFor(mn)
@@ -103,7 +103,7 @@ func (a *AR) capture(mn, peer netip.Addr, fpts []cxtp.FPT) ([]cxtp.CDB, []cxtp.F
 	if len(fpts) == 0 {
 		fpts = a.cfg.Registry.FPTs()
 	}
-	protected := a.cfg.AllowPlaintext || a.cfg.Protection.Protected(peer)
+	protErr := a.unprotected(peer) // checked once per transfer
 	var cdbs []cxtp.CDB
 	var failures []cxtp.FPTStatus
 	for _, f := range fpts {
@@ -112,9 +112,9 @@ func (a *AR) capture(mn, peer netip.Addr, fpts []cxtp.FPT) ([]cxtp.CDB, []cxtp.F
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusUnsupportedFPT})
 			continue
 		}
-		if reg.KeyMaterial && !protected {
+		if reg.KeyMaterial && protErr != nil {
 			a.drop(ReasonUnprotected, "mn", mn, "peer", peer, "fpt", uint16(f))
-			a.cfg.Log.Error("cxtp: context with key material not sent", "mn", mn, "peer", peer, "fpt", uint16(f), "err", ErrUnprotected)
+			a.cfg.Log.Error("cxtp: context with key material not sent", "mn", mn, "peer", peer, "fpt", uint16(f), "err", protErr)
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusUndefinedError})
 			continue
 		}
