@@ -108,6 +108,7 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 		check = nil
 	}
 	prot := newChannelProtection(c, check, log)
+	go prot.refresh(ctx) // ends with ctx (cancelled when runAR returns)
 	var peers []engine.Peer
 	for _, p := range c.Peers {
 		d.peers[p.Address] = p

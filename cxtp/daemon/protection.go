@@ -27,8 +27,14 @@ var CheckChannel ChannelCheck
 var errNotMarked = errors.New("not marked protected = true in the configuration")
 
 // spdCacheFor is how long one check's answer is reused: the engine asks
-// on every transfer, with its lock held.
-const spdCacheFor = 2 * time.Second
+// on every transfer, with its lock held. refresh re-checks every marked
+// peer each spdRefreshEvery, so a transfer finds a fresh answer and never
+// waits for an SPD dump (a reactive transfer is on the MN's critical
+// path).
+const (
+	spdCacheFor     = 2 * time.Second
+	spdRefreshEvery = time.Second
+)
 
 // channelProtection is the engine's Protection (a ProtectionChecker): a
 // peer is protected when its config says so and, if a check is set, the
@@ -59,6 +65,28 @@ func newChannelProtection(c *Config, check ChannelCheck, log *slog.Logger) *chan
 	return p
 }
 
+// refresh checks every marked peer now and then every spdRefreshEvery
+// until ctx is done.
+func (p *channelProtection) refresh(ctx context.Context) {
+	if p.check == nil {
+		return
+	}
+	t := time.NewTicker(spdRefreshEvery)
+	defer t.Stop()
+	for {
+		for peer, pc := range p.peers {
+			if pc.Protected {
+				p.checkNow(peer, pc)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Protected implements engine.Protection.
 func (p *channelProtection) Protected(peer netip.Addr) bool { return p.CheckProtected(peer) == nil }
 
@@ -76,17 +104,26 @@ func (p *channelProtection) CheckProtected(peer netip.Addr) error {
 		return nil
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	now := p.now()
 	if a, ok := p.cache[peer]; ok && now.Sub(a.at) < spdCacheFor && !now.Before(a.at) {
+		p.mu.Unlock()
 		return a.err
 	}
+	p.mu.Unlock()
+	return p.checkNow(peer, pc)
+}
+
+// checkNow runs the check for one marked peer and caches the answer.
+func (p *channelProtection) checkNow(peer netip.Addr, pc PeerConfig) error {
+	now := p.now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := p.check(ctx, p.local, peer, transportProto(pc.Transport), p.localPort, uint16(pc.Port))
 	if err != nil {
 		err = fmt.Errorf("peer %s is marked protected = true but its %s traffic is not covered by IPsec: %w", peer, pc.Transport, err)
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if old, seen := p.cache[peer]; !seen || (old.err == nil) != (err == nil) {
 		if err != nil {
 			p.log.Error("cxtp: AR-AR channel not protected: no key material will be sent", "peer", peer, "err", err)

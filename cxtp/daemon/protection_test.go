@@ -63,3 +63,34 @@ func TestChannelProtection(t *testing.T) {
 		t.Fatal("flag not trusted without a check")
 	}
 }
+
+// TestChannelProtectionRefresh: the refresher checks every marked peer in
+// the background, so a transfer finds the answer cached.
+func TestChannelProtectionRefresh(t *testing.T) {
+	marked := netip.MustParseAddr("2001:db8:a::2")
+	c := &Config{Address: netip.MustParseAddr("2001:db8:a::1"), Port: 5091, Peers: []PeerConfig{
+		{Address: marked, Transport: TransportUDP, Port: 5091, Protected: true},
+		{Address: netip.MustParseAddr("2001:db8:a::3"), Transport: TransportUDP, Port: 5091},
+	}}
+	checked := make(chan netip.Addr, 16)
+	check := func(_ context.Context, _, peer netip.Addr, _ uint8, _, _ uint16) error {
+		select {
+		case checked <- peer:
+		default:
+		}
+		return nil
+	}
+	p := newChannelProtection(c, check, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.refresh(ctx); close(done) }()
+	if got := <-checked; got != marked {
+		t.Fatalf("refresher checked %v, want only the marked peer %v", got, marked)
+	}
+	cancel()
+	<-done
+	n := len(checked)
+	if err := p.CheckProtected(marked); err != nil || len(checked) != n {
+		t.Fatalf("transfer after the refresh: %v, %d more checks", err, len(checked)-n)
+	}
+}
