@@ -10,6 +10,6 @@ import (
 
 func main() {
 	// protected = true is checked against the kernel's IPsec policies.
-	daemon.CheckChannel = checkSPD
+	daemon.CheckChannel = new(spdChecker).check
 	os.Exit(daemon.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

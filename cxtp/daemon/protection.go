@@ -30,10 +30,10 @@ var errNotMarked = errors.New("not marked protected = true in the configuration"
 // on every transfer, with its lock held. refresh re-checks every marked
 // peer each spdRefreshEvery, so a transfer finds a fresh answer and never
 // waits for an SPD dump (a reactive transfer is on the MN's critical
-// path).
+// path). A policy removed is seen within spdRefreshEvery.
 const (
-	spdCacheFor     = 2 * time.Second
-	spdRefreshEvery = time.Second
+	spdCacheFor     = 10 * time.Second
+	spdRefreshEvery = 5 * time.Second
 )
 
 // channelProtection is the engine's Protection (a ProtectionChecker): a
