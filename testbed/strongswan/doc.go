@@ -32,31 +32,31 @@
 // charon is configured with install_routes = no (no routes in table 220):
 // the caller routes the inner networks as it does for iked.
 //
-// # Measured (kernel lab, Debian 12's strongSwan 5.9.8, 2 host cores with load 12-16)
+// # Measured (kernel lab, Debian 12's strongSwan 5.9.8, 2 shared host cores)
 //
-// These come from the lab test's "measure:" lines; the machine was heavily
-// shared, so they are upper bounds (notes/kernel-lab.md saw charon ready in
-// 0.7-0.85 s and IKEv2 in 0.3-0.65 s on a quieter machine).
+// These come from the lab test's "measure:" lines, in runs where the
+// machine was quiet (the end of a full lab suite, load about 2) and where
+// it was heavily shared (load 12-16); notes/kernel-lab.md saw charon ready
+// in 0.7-0.85 s and IKEv2 in 0.3-0.65 s.
 //
-//   - charon start to vici answering (ReadyAfter): 1.1-6.3 s alone, 4.1-7.5 s
-//     for two started together; the first charon of a boot is the slowest
-//     (its libraries are touched for the first time). swanctl --load-all
-//     adds 0.8-2.3 s (LoadedAfter): every swanctl call costs about a
-//     second there, which is why Initiate reports the exchange time from
-//     charon's log, not swanctl's.
+//   - charon start to vici answering (ReadyAfter): 0.3-1.0 s quiet; 1.1-6.3 s
+//     loaded, 4.1-7.5 s for two started together. The first charon of a
+//     boot is the slowest (its libraries are touched for the first time).
+//     swanctl --load-all adds 0.6 s quiet, 0.8-2.3 s loaded (LoadedAfter):
+//     every swanctl call costs that, which is why Initiate reports the
+//     exchange time from charon's log, not swanctl's.
 //   - IKE_SA_INIT + IKE_AUTH with the child (aes128-sha256-ecp256, ESP
 //     aes128-sha256 or aes128-sha1), charon initiating, from charon's
-//     "initiating IKE_SA" to "CHILD_SA ... established": 1.6-3.2 s against
-//     charon, 1.0-2.4 s against iked; swanctl --initiate's wall time
-//     1.6-4.6 s. iked initiating towards charon: 0.41-0.76 s at iked's
-//     control socket, 0.24-0.48 s in charon's log (first request to its
-//     CHILD_SA installed). Most of charon's initiator time lies between its
-//     own log lines (ECP key generation, SA installation, 16 threads on one
-//     vCPU), not on the wire.
+//     "initiating IKE_SA" to "CHILD_SA ... established": against charon
+//     406 ms quiet, 1.6-3.2 s loaded; against iked 233 ms quiet, 1.0-2.4 s
+//     loaded; swanctl --initiate's wall time 0.44-0.62 s quiet, 1.6-4.6 s
+//     loaded. iked initiating towards charon: 154 ms quiet (0.41-0.76 s
+//     loaded) at iked's control socket, 94 ms quiet (0.24-0.48 s loaded) in
+//     charon's log (first request to its CHILD_SA installed).
 //   - IKEv1 main mode + quick mode (aes128-sha256-modp2048, ESP
-//     aes128-sha256) charon against charon: 0.98 s in charon's log (one run).
-//   - Stop: 0.07-1.5 s.
-//   - The lab test (both tests): 24-54 s of VM time depending on the load.
+//     aes128-sha256) charon against charon: 234 ms quiet, 0.98 s loaded.
+//   - Stop: 0.06-0.1 s quiet, up to 1.5 s loaded.
+//   - The lab tests: 8 s of VM time quiet (4.5 + 3.4 s), 24-54 s loaded.
 //   - Image: +11.0 MB (charon, swanctl, 25 plugins, libcrypto, libgmp,
 //     libsystemd and its compression libraries); boot time change below
 //     the noise (testbed/lab/README.md).
