@@ -15,7 +15,6 @@ package daemon
 import (
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -24,9 +23,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 
 	"github.com/ikectx/ikectx/ikev2"
 	"github.com/ikectx/ikectx/ikev2/msg"
@@ -152,11 +148,8 @@ func (e *espLab) fromCharon(t *testing.T, step string, in, out *esptest.SA) {
 	snap, stop := esptest.Capture(t, e.ik, e.ikDev)
 	defer stop()
 	src, dst := e.swInnerAddr(), e.ikInnerAddr()
-	var conn *net.UDPConn
-	if err := esptest.InNS(e.sw, func() (err error) {
-		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
-		return err
-	}); err != nil {
+	conn, err := esptest.DialUDP(e.sw, netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 9))
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
@@ -169,61 +162,28 @@ func (e *espLab) fromCharon(t *testing.T, step string, in, out *esptest.SA) {
 			t.Fatal(err)
 		}
 	}
-	var frames []esptest.Frame
-	for time.Since(start) < 5*time.Second {
-		if frames = snap(); len(frames) >= want {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	esptest.WaitFrames(snap, want, start, 5*time.Second, 5*time.Millisecond)
 	crossed := time.Since(start)
 	stop()
-	frames = snap()
+	frames := snap()
 	if len(frames) != want {
 		t.Fatalf("%s: %d ESP packets from charon captured on iked's side, want %d", step, len(frames), want)
 	}
-	wrong := wrongKeys(in, out)
-	seen := map[string]bool{}
-	var lastSeq uint32
-	for i, fr := range frames {
-		if fr.Src != e.swCur || fr.Dst != e.ikCur || !fr.UDP {
-			t.Errorf("%s: ESP #%d %v -> %v (UDP %v), want %v -> %v UDP-encapsulated", step, i, fr.Src, fr.Dst, fr.UDP, e.swCur, e.ikCur)
-		}
-		if _, err := wrong.Decode(fr.ESP); !errors.Is(err, esptest.ErrICV) {
-			t.Errorf("%s: ESP #%d: iked's outbound keys gave %v, want an ICV mismatch", step, i, err)
-		}
-		p, err := in.Decode(fr.ESP)
-		if err != nil {
-			t.Errorf("%s: ESP #%d (%d bytes) with iked's inbound SA %08x: %v", step, i, len(fr.ESP), in.SPI, err)
-			continue
-		}
-		pk := gopacket.NewPacket(p.Payload, map[uint8]gopacket.LayerType{4: layers.LayerTypeIPv4, 41: layers.LayerTypeIPv6}[p.NextHeader], gopacket.Default)
-		n, u := pk.NetworkLayer(), pk.Layer(layers.LayerTypeUDP)
-		if n == nil || u == nil {
-			t.Errorf("%s: ESP #%d: next header %d, inner packet not IP/UDP", step, i, p.NextHeader)
-			continue
-		}
-		isrc, _ := netip.AddrFromSlice(n.NetworkFlow().Src().Raw())
-		idst, _ := netip.AddrFromSlice(n.NetworkFlow().Dst().Raw())
-		ud := u.(*layers.UDP)
-		pl := string(ud.Payload)
-		if isrc != src || idst != dst || uint16(ud.SrcPort) != lport || ud.DstPort != 9 ||
-			!strings.HasPrefix(pl, "ikev2-esp-from-charon-") || !strings.HasSuffix(pl, "-"+tag) || seen[pl] {
-			t.Errorf("%s: ESP #%d seq %d: inner %v:%d -> %v:%d %q, want %v:%d -> %v:9, one of the datagrams sent",
-				step, i, p.Seq, isrc, ud.SrcPort, idst, ud.DstPort, pl, src, lport, dst)
-			continue
-		}
-		if p.Seq <= lastSeq {
-			t.Errorf("%s: ESP #%d: sequence number %d after %d", step, i, p.Seq, lastSeq)
-		}
-		lastSeq = p.Seq
-		seen[pl] = true
+	opened := esptest.CheckInbound(t, frames, esptest.Inbound{
+		Label: step + ": ",
+		Src:   e.swCur, Dst: e.ikCur, UDP: true,
+		In: in, Wrong: wrongKeys(in, out),
+		InnerSrc: netip.AddrPortFrom(src, lport), InnerDst: netip.AddrPortFrom(dst, 9),
+		Prefix: "ikev2-esp-from-charon-", Suffix: "-" + tag,
+	})
+	for _, o := range opened {
 		e.packetsOut++
-		e.bytesOut += fr.Size
-		t.Logf("%s: charon -> iked ESP #%d: SPI %08x seq %d, UDP 4500, frame %d bytes, ESP %d, pad %d, next header %d: %v -> %v:9 %q",
-			step, i, p.SPI, p.Seq, fr.Size, len(fr.ESP), p.PadLen, p.NextHeader, isrc, idst, pl)
+		e.bytesOut += o.Frame.Size
+		p := o.Packet
+		t.Logf("%s: charon -> iked ESP #%d: SPI %08x seq %d, UDP 4500, frame %d bytes, ESP %d, pad %d, next header %d: %v -> %v %q",
+			step, o.Index, p.SPI, p.Seq, o.Frame.Size, len(o.Frame.ESP), p.PadLen, p.NextHeader, o.Src.Addr(), o.Dst, o.Payload)
 	}
-	t.Logf("%s: %d datagrams into charon's tunnel, %d ESP packets on iked's side after %v", step, want, len(seen), crossed.Round(time.Microsecond))
+	t.Logf("%s: %d datagrams into charon's tunnel, %d ESP packets on iked's side after %v", step, want, len(opened), crossed.Round(time.Microsecond))
 }
 
 var swInRe = regexp.MustCompile(`in  ([0-9a-f]{8}),\s+(\d+) bytes,\s+(\d+) packets`)
@@ -257,24 +217,18 @@ func (e *espLab) toCharon(t *testing.T, step string, in, out *esptest.SA) {
 	t.Helper()
 	bad := wrongKeys(out, in)
 	src, dst := e.ikInnerAddr(), e.swInnerAddr()
-	var ln, conn *net.UDPConn
-	if err := esptest.InNS(e.sw, func() (err error) {
-		ln, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
-		return err
-	}); err != nil {
+	ln, err := esptest.ListenUDP(e.sw, netip.AddrPortFrom(dst, 0))
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if err := esptest.InNS(e.ik, func() (err error) {
-		conn, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.ikCur, 0)),
-			net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.swCur, 4500)))
-		return err
-	}); err != nil {
+	conn, err := esptest.DialUDP(e.ik, netip.AddrPortFrom(e.ikCur, 0), netip.AddrPortFrom(e.swCur, 4500))
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	before := e.charonIn(t, out.SPI)
-	dport := layers.UDPPort(ln.LocalAddr().(*net.UDPAddr).Port)
+	dport := uint16(ln.LocalAddr().(*net.UDPAddr).Port)
 	ivLen, err := out.IVLen()
 	if err != nil {
 		t.Fatal(err)
@@ -287,20 +241,8 @@ func (e *espLab) toCharon(t *testing.T, step string, in, out *esptest.SA) {
 		if i == 0 {
 			sa, payload = bad, "control, wrong keys"
 		}
-		udp := &layers.UDP{SrcPort: 9999, DstPort: dport}
-		var ip gopacket.SerializableLayer
-		var next uint8
-		if src.Is4() {
-			v4 := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice(), Id: uint16(i)}
-			udp.SetNetworkLayerForChecksum(v4)
-			ip, next = v4, 4
-		} else {
-			v6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
-			udp.SetNetworkLayerForChecksum(v6)
-			ip, next = v6, 41
-		}
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, udp, gopacket.Payload(payload)); err != nil {
+		next, inner, err := esptest.BuildUDP(netip.AddrPortFrom(src, 9999), netip.AddrPortFrom(dst, dport), uint16(i), []byte(payload))
+		if err != nil {
 			t.Fatal(err)
 		}
 		iv := make([]byte, ivLen)
@@ -309,7 +251,7 @@ func (e *espLab) toCharon(t *testing.T, step string, in, out *esptest.SA) {
 		if i > 0 {
 			e.sent[out.SPI] = seq
 		}
-		esp, err := sa.Encode(seq, iv, next, buf.Bytes())
+		esp, err := sa.Encode(seq, iv, next, inner)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,22 +262,18 @@ func (e *espLab) toCharon(t *testing.T, step string, in, out *esptest.SA) {
 		if i == 0 {
 			continue
 		}
-		ln.SetReadDeadline(time.Now().Add(5 * time.Second))
-		b := make([]byte, 2048)
-		n, from, err := ln.ReadFromUDPAddrPort(b)
+		b, from, err := esptest.ReadUDP(ln, 5*time.Second)
 		if err != nil {
 			t.Fatalf("%s: ESP seq %d sealed with iked's outbound SA %08x: no datagram out of charon's tunnel: %v", step, seq, out.SPI, err)
 		}
-		if string(b[:n]) != payload || from.Addr().Unmap() != src || from.Port() != 9999 {
-			t.Fatalf("%s: out of charon's tunnel: %v %q, want %v:9999 %q (the wrong-key control came out?)", step, from, b[:n], src, payload)
+		if string(b) != payload || from.Addr().Unmap() != src || from.Port() != 9999 {
+			t.Fatalf("%s: out of charon's tunnel: %v %q, want %v:9999 %q (the wrong-key control came out?)", step, from, b, src, payload)
 		}
 		t.Logf("%s: iked -> charon ESP: SPI %08x seq %d, ESP %d bytes, %v -> %v:4500: charon delivered %v -> %v:%d %q after %v",
-			step, out.SPI, seq, len(esp), e.ikCur, e.swCur, from, dst, dport, b[:n], time.Since(sentAt).Round(time.Microsecond))
+			step, out.SPI, seq, len(esp), e.ikCur, e.swCur, from, dst, dport, b, time.Since(sentAt).Round(time.Microsecond))
 	}
-	ln.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	b := make([]byte, 2048)
-	if n, from, err := ln.ReadFromUDPAddrPort(b); err == nil {
-		t.Fatalf("%s: out of charon's tunnel after the expected datagrams: %v %q", step, from, b[:n])
+	if b, from, err := esptest.ReadUDP(ln, 50*time.Millisecond); err == nil {
+		t.Fatalf("%s: out of charon's tunnel after the expected datagrams: %v %q", step, from, b)
 	}
 	after := e.charonIn(t, out.SPI)
 	t.Logf("%s: charon's inbound SA %08x counted %d -> %d packets (%d sealed by the test, 1 wrong-key control)", step, out.SPI, before, after, want)
