@@ -154,3 +154,27 @@ func PolicyEntryFrom(m *Message) (*PolicyEntry, error) {
 	}
 	return p, nil
 }
+
+// ESPPolicies are the policies of one ESP child SA pair between the local
+// selector lp and the remote selector rp, negotiated by the hosts l and r:
+// outbound lp -> rp and inbound rp -> lp, each requiring unique ESP with
+// reqid (in tunnel mode, between l and r), and with forward an inbound
+// forward policy rp -> lp too (Linux's third direction for what a tunnel
+// delivers to a host behind it).
+func ESPPolicies(lp, rp netip.Prefix, l, r netip.Addr, mode Mode, reqid uint32, forward bool) []*PolicyEntry {
+	req := func(src, dst netip.Addr) []IPSecRequest {
+		q := IPSecRequest{Proto: ProtoESP, Mode: mode, Level: LevelUnique, ReqID: reqid}
+		if mode == ModeTunnel {
+			q.Src, q.Dst = netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0)
+		}
+		return []IPSecRequest{q}
+	}
+	ps := []*PolicyEntry{
+		{Src: lp, Dst: rp, Proto: ProtoAny, Dir: DirOutbound, Type: PolicyIPsec, Requests: req(l, r)},
+		{Src: rp, Dst: lp, Proto: ProtoAny, Dir: DirInbound, Type: PolicyIPsec, Requests: req(r, l)},
+	}
+	if forward {
+		ps = append(ps, &PolicyEntry{Src: rp, Dst: lp, Proto: ProtoAny, Dir: DirForward, Type: PolicyIPsec, Requests: req(r, l)})
+	}
+	return ps
+}

@@ -122,21 +122,6 @@ func polKey(sa *ikev2.IKESA, c *ikev2.ChildSA) string {
 	return fmt.Sprintf("%s|%v|%v", sa.Conf.Name, c.LocalTS, c.RemoteTS)
 }
 
-func selPrefix(s msg.Selector) netip.Prefix {
-	// The largest prefix starting at Start that stays within End.
-	bits := s.Start.BitLen()
-	for b := 0; b <= bits; b++ {
-		p := netip.PrefixFrom(s.Start, b).Masked()
-		if p.Addr() == s.Start {
-			last := msg.SelectorFromPrefix(p).End
-			if last.Compare(s.End) <= 0 {
-				return p
-			}
-		}
-	}
-	return netip.PrefixFrom(s.Start, bits)
-}
-
 func (k *pfkeyKernel) Install(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -175,20 +160,8 @@ func (k *pfkeyKernel) Install(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 		l, r := sa.Local.Addr(), sa.Remote.Addr()
 		for _, lt := range c.LocalTS {
 			for _, rt := range c.RemoteTS {
-				lp, rp := selPrefix(lt), selPrefix(rt)
-				req := func(src, dst netip.Addr) []pfkey.IPSecRequest {
-					r := pfkey.IPSecRequest{Proto: pfkey.ProtoESP, Mode: mode, Level: pfkey.LevelUnique, ReqID: c.ReqID}
-					if mode == pfkey.ModeTunnel {
-						r.Src, r.Dst = netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0)
-					}
-					return []pfkey.IPSecRequest{r}
-				}
-				ps.entries = append(ps.entries,
-					&pfkey.PolicyEntry{Src: lp, Dst: rp, Proto: pfkey.ProtoAny, Dir: pfkey.DirOutbound, Type: pfkey.PolicyIPsec, Requests: req(l, r)},
-					&pfkey.PolicyEntry{Src: rp, Dst: lp, Proto: pfkey.ProtoAny, Dir: pfkey.DirInbound, Type: pfkey.PolicyIPsec, Requests: req(r, l)})
-				if pfkey.Native == pfkey.Linux && mode == pfkey.ModeTunnel {
-					ps.entries = append(ps.entries, &pfkey.PolicyEntry{Src: rp, Dst: lp, Proto: pfkey.ProtoAny, Dir: pfkey.DirForward, Type: pfkey.PolicyIPsec, Requests: req(r, l)})
-				}
+				ps.entries = append(ps.entries, pfkey.ESPPolicies(lt.Prefix(), rt.Prefix(), l, r, mode, c.ReqID,
+					pfkey.Native == pfkey.Linux && mode == pfkey.ModeTunnel)...)
 			}
 		}
 		for _, p := range ps.entries {

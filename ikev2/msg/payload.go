@@ -327,6 +327,21 @@ func SelectorFromPrefix(p netip.Prefix) Selector {
 	return Selector{TSType: t, StartPort: 0, EndPort: 0xffff, Start: start, End: end}
 }
 
+// Prefix is the largest prefix that starts at s.Start and stays within
+// s.End (the whole range when it is a prefix, as SelectorFromPrefix
+// makes it; ports and protocol are not looked at): the PF_KEY selector
+// of a traffic selector.
+func (s Selector) Prefix() netip.Prefix {
+	bits := s.Start.BitLen()
+	for b := 0; b <= bits; b++ {
+		p := netip.PrefixFrom(s.Start, b).Masked()
+		if p.Addr() == s.Start && lastAddr(p).Compare(s.End) <= 0 {
+			return p
+		}
+	}
+	return netip.PrefixFrom(s.Start, bits)
+}
+
 func lastAddr(p netip.Prefix) netip.Addr {
 	a := p.Addr().As16()
 	bits := p.Bits()

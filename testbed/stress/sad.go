@@ -10,7 +10,6 @@ import (
 	"syscall"
 
 	"github.com/ikectx/ikectx/ikev2"
-	"github.com/ikectx/ikectx/ikev2/msg"
 	"github.com/ikectx/ikectx/ipsecmod"
 	"github.com/ikectx/ikectx/pfkey"
 )
@@ -328,17 +327,6 @@ func polKey(sa *ikev2.IKESA, c *ikev2.ChildSA) string {
 	return fmt.Sprintf("%s|%v|%v|%v", sa.Conf.Name, sa.Remote.Addr(), c.LocalTS, c.RemoteTS)
 }
 
-func selPrefix(s msg.Selector) netip.Prefix {
-	bits := s.Start.BitLen()
-	for b := 0; b <= bits; b++ {
-		p := netip.PrefixFrom(s.Start, b).Masked()
-		if p.Addr() == s.Start && msg.SelectorFromPrefix(p).End.Compare(s.End) <= 0 {
-			return p
-		}
-	}
-	return netip.PrefixFrom(s.Start, bits)
-}
-
 func (k *sadIKE) Install(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 	s := k.s
 	s.mu.Lock()
@@ -373,17 +361,7 @@ func (k *sadIKE) Install(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 		l, r := sa.Local.Addr(), sa.Remote.Addr()
 		for _, lt := range c.LocalTS {
 			for _, rt := range c.RemoteTS {
-				lp, rp := selPrefix(lt), selPrefix(rt)
-				req := func(src, dst netip.Addr) []pfkey.IPSecRequest {
-					q := pfkey.IPSecRequest{Proto: pfkey.ProtoESP, Mode: mode, Level: pfkey.LevelUnique, ReqID: c.ReqID}
-					if mode == pfkey.ModeTunnel {
-						q.Src, q.Dst = netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0)
-					}
-					return []pfkey.IPSecRequest{q}
-				}
-				ps.entries = append(ps.entries,
-					&pfkey.PolicyEntry{Src: lp, Dst: rp, Proto: pfkey.ProtoAny, Dir: pfkey.DirOutbound, Type: pfkey.PolicyIPsec, Requests: req(l, r)},
-					&pfkey.PolicyEntry{Src: rp, Dst: lp, Proto: pfkey.ProtoAny, Dir: pfkey.DirInbound, Type: pfkey.PolicyIPsec, Requests: req(r, l)})
+				ps.entries = append(ps.entries, pfkey.ESPPolicies(lt.Prefix(), rt.Prefix(), l, r, mode, c.ReqID, false)...)
 			}
 		}
 		for _, p := range ps.entries {

@@ -1,0 +1,44 @@
+package pfkey
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestESPPolicies(t *testing.T) {
+	lp, rp := netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("10.2.0.0/16")
+	l, r := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	ps := ESPPolicies(lp, rp, l, r, ModeTunnel, 7, true)
+	want := []struct {
+		src, dst netip.Prefix
+		dir      Direction
+		from, to netip.Addr
+	}{
+		{lp, rp, DirOutbound, l, r},
+		{rp, lp, DirInbound, r, l},
+		{rp, lp, DirForward, r, l},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("%d policies, want %d: %v", len(ps), len(want), ps)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Src != w.src || p.Dst != w.dst || p.Dir != w.dir || p.Proto != ProtoAny || p.Type != PolicyIPsec || len(p.Requests) != 1 {
+			t.Fatalf("policy %d: %v", i, p)
+		}
+		q := p.Requests[0]
+		if q.Proto != ProtoESP || q.Mode != ModeTunnel || q.Level != LevelUnique || q.ReqID != 7 ||
+			q.Src != netip.AddrPortFrom(w.from, 0) || q.Dst != netip.AddrPortFrom(w.to, 0) {
+			t.Errorf("policy %d request: %+v", i, q)
+		}
+	}
+	ps = ESPPolicies(lp, rp, l, r, ModeTransport, 7, false)
+	if len(ps) != 2 || ps[0].Dir != DirOutbound || ps[1].Dir != DirInbound {
+		t.Fatalf("transport: %v", ps)
+	}
+	for _, p := range ps {
+		if q := p.Requests[0]; q.Mode != ModeTransport || q.Src.IsValid() || q.Dst.IsValid() {
+			t.Errorf("transport request with endpoints: %+v", q)
+		}
+	}
+}
