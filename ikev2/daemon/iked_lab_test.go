@@ -34,26 +34,36 @@ func labIked(t *testing.T, ns, name, local, remote, lid, rid, lts, rts string) s
 		LocalID: lid, RemoteID: rid, LocalTS: lts, RemoteTS: rts, ESP: "aes128-sha256", MOBIKE: false})
 }
 
-func TestLabIkedPFKEY(t *testing.T) {
-	a, b := "ikv2a", "ikv2b"
+// labIkedPair joins new namespaces a and b by a veth pair (devA in a,
+// devB in b: fd00:5::1 and fd00:5::2, inner networks fd00:a::/64 and
+// fd00:b::/64 on lo, each routed via the peer), starts iked in both (the
+// connection "home" in a, "mn" in b) and returns their control sockets.
+func labIkedPair(t *testing.T, a, b, devA, devB string) (sa, sb string) {
+	t.Helper()
 	for _, ns := range []string{a, b} {
 		labRun(t, "/sbin/ip", "netns", "add", ns)
 		ns := ns
 		t.Cleanup(func() { exec.Command("/sbin/ip", "netns", "del", ns).Run() })
 		labRun(t, "/sbin/ip", "-n", ns, "link", "set", "lo", "up")
 	}
-	labRun(t, "/sbin/ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
+	labRun(t, "/sbin/ip", "link", "add", devA, "netns", a, "type", "veth", "peer", "name", devB, "netns", b)
 	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
-		{a, "va", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
-		{b, "vb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
+		{a, devA, "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
+		{b, devB, "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
 	} {
 		labRun(t, "/sbin/ip", "-n", x.ns, "link", "set", x.dev, "up")
 		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
 		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
 		labRun(t, "/sbin/ip", "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
 	}
-	sa := labIked(t, a, "home", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64")
-	_ = labIked(t, b, "mn", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64")
+	sa = labIked(t, a, "home", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64")
+	sb = labIked(t, b, "mn", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64")
+	return sa, sb
+}
+
+func TestLabIkedPFKEY(t *testing.T) {
+	a, b := "ikv2a", "ikv2b"
+	sa, _ := labIkedPair(t, a, b, "va", "vb")
 	if _, err := Control(sa, "initiate", "home"); err != nil {
 		t.Fatalf("initiate: %v", err)
 	}

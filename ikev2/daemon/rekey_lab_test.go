@@ -26,24 +26,7 @@ var (
 
 func TestLabIkedRekeyCollision(t *testing.T) {
 	a, b := "ikrca", "ikrcb"
-	for _, ns := range []string{a, b} {
-		labRun(t, "/sbin/ip", "netns", "add", ns)
-		ns := ns
-		t.Cleanup(func() { exec.Command("/sbin/ip", "netns", "del", ns).Run() })
-		labRun(t, "/sbin/ip", "-n", ns, "link", "set", "lo", "up")
-	}
-	labRun(t, "/sbin/ip", "link", "add", "rca", "netns", a, "type", "veth", "peer", "name", "rcb", "netns", b)
-	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
-		{a, "rca", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
-		{b, "rcb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
-	} {
-		labRun(t, "/sbin/ip", "-n", x.ns, "link", "set", x.dev, "up")
-		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
-		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
-		labRun(t, "/sbin/ip", "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
-	}
-	sa := labIked(t, a, "home", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64")
-	sb := labIked(t, b, "mn", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64")
+	sa, sb := labIkedPair(t, a, b, "rca", "rcb")
 	if _, err := Control(sa, "initiate", "home"); err != nil {
 		t.Fatalf("initiate: %v", err)
 	}
