@@ -40,6 +40,20 @@ func parseLabFlags(name string, args []string, defTimeout time.Duration, withHos
 	return f, fs.Args(), nil
 }
 
+// flagsDone is how a subcommand ends when parsing its flags gave err:
+// done with 0 after -h, done with 2 and the error on stderr for flags
+// that do not parse or do not fit; not done when err is nil.
+func flagsDone(cmd string, err error) (code int, done bool) {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0, true
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", cmd, err)
+		return 2, true
+	}
+	return 0, false
+}
+
 func labMain(ctx context.Context, args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, usage)

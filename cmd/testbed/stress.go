@@ -85,12 +85,8 @@ func parseStressFlags(args []string) (stressFlags, error) {
 
 func stressMain(ctx context.Context, args []string) int {
 	f, err := parseStressFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "testbed stress: %v\n", err)
-		return 2
+	if code, done := flagsDone("testbed stress", err); done {
+		return code
 	}
 	if f.lab {
 		return stressLab(ctx, f)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,12 +68,8 @@ func parseTable1Flags(args []string) (table1Flags, error) {
 
 func table1Main(ctx context.Context, args []string) int {
 	f, err := parseTable1Flags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "testbed table1: %v\n", err)
-		return 2
+	if code, done := flagsDone("testbed table1", err); done {
+		return code
 	}
 	code, err := table1(ctx, f)
 	if err != nil {
