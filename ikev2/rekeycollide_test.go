@@ -89,10 +89,17 @@ func (r *recorder) checkWiped(t *testing.T, m *Manager) {
 	}
 }
 
-// settled checks that nothing of a collision is left on m: one IKE SA
-// with no exchange pending or queued, no retry, no collision record, and
-// the kernel holding exactly the children's inbound SPIs.
-func settled(t *testing.T, m *Manager) {
+// settled checks that nothing of a collision is left on each of ms: one
+// IKE SA with no exchange pending or queued, no retry, no collision
+// record, and the kernel holding exactly the children's inbound SPIs.
+func settled(t *testing.T, ms ...*Manager) {
+	t.Helper()
+	for _, m := range ms {
+		settledOne(t, m)
+	}
+}
+
+func settledOne(t *testing.T, m *Manager) {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -180,8 +187,7 @@ func TestChildRekeyCollision(t *testing.T) {
 			n.pump(t) // req1 reaches B and req2 reaches A before any response
 			x2, _ := checkPair(t, a, b, 1)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			if x2.Children[0].SPIIn == x.Children[0].SPIIn || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
 				t.Fatalf("%+v %v", x2.Children, errs)
 			}
@@ -213,8 +219,7 @@ func TestChildRekeyCollision(t *testing.T) {
 			n.pump(t)
 			checkPair(t, a, b, 1)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 		})
 	}
 }
@@ -244,8 +249,7 @@ func TestChildRekeyCollisionSeenByOneEnd(t *testing.T) {
 			n.pump(t)
 			checkPair(t, a, b, 1)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			if len(errs) != 2 || errs[0] != nil || errs[1] != nil {
 				t.Fatal(errs)
 			}
@@ -277,8 +281,7 @@ func TestIKERekeyCollision(t *testing.T) {
 			n.pump(t)
 			x2, _ := checkPair(t, a, b, 2)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			if x2.SPIi == x.SPIi || len(errs) != 3 {
 				t.Fatalf("%+v %v", x2, errs)
 			}
@@ -319,8 +322,7 @@ func TestIKERekeyCollision(t *testing.T) {
 			n.pump(t)
 			checkPair(t, a, b, 2)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			for _, e := range errs {
 				if e != nil {
 					t.Fatal(errs)
@@ -355,8 +357,7 @@ func TestIKERekeyCollisionSeenByOneEnd(t *testing.T) {
 			n.pump(t)
 			x2, _ := checkPair(t, a, b, 1)
 			childKeysMatch(t, a, b)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			if !x2.Initiator || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
 				t.Fatalf("%+v %v", x2, errs)
 			}
@@ -386,8 +387,7 @@ func TestChildRekeyCrossingDelete(t *testing.T) {
 			}
 			n.pump(t)
 			checkPair(t, a, b, 0)
-			settled(t, a)
-			settled(t, b)
+			settled(t, a, b)
 			if rekeyErr == nil || b.Stats().RekeyDeleteCollisions != 1 {
 				t.Fatalf("rekey: %v; B %v", rekeyErr, b.Stats())
 			}
@@ -408,8 +408,7 @@ func TestChildDeleteCollision(t *testing.T) {
 	b.DeleteChild(y.Children[0].SPIIn)
 	n.pump(t)
 	checkPair(t, a, b, 0)
-	settled(t, a)
-	settled(t, b)
+	settled(t, a, b)
 	if a.Stats().DeleteCollisions != 1 || b.Stats().DeleteCollisions != 1 {
 		t.Fatalf("A %v, B %v", a.Stats(), b.Stats())
 	}
@@ -447,8 +446,7 @@ func TestTemporaryFailureRetry(t *testing.T) {
 	n.pump(t)
 	x2, _ := checkPair(t, a, b, 1)
 	childKeysMatch(t, a, b)
-	settled(t, a)
-	settled(t, b)
+	settled(t, a, b)
 	if x2.SPIi == x.SPIi || x2.Children[0].SPIIn == x.Children[0].SPIIn || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
 		t.Fatalf("%+v %v", x2, errs)
 	}
@@ -537,8 +535,7 @@ func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
 	}
 	x2, _ := checkPair(t, a, b, 1)
 	childKeysMatch(t, a, b)
-	settled(t, a)
-	settled(t, b)
+	settled(t, a, b)
 	st, _ := a.Export(x2.SPIi)
 	defer st.Wipe()
 	if !x2.Initiator || !bytes.Equal(st.Ni, ni1) || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
@@ -573,8 +570,7 @@ func TestReplacedChildDeletedAfterDeadline(t *testing.T) {
 	if y2.Children[0].SPIIn != y.Children[0].SPIIn || x.Children[0].SPIOut != y.Children[0].SPIIn {
 		t.Fatalf("the wrong child went: %+v", y2.Children)
 	}
-	settled(t, a)
-	settled(t, b)
+	settled(t, a, b)
 }
 
 // A peer that lost a child without a Delete answers its rekey with
@@ -593,8 +589,7 @@ func TestRekeyOfChildThePeerLost(t *testing.T) {
 	n.pump(t)
 	x2, _ := checkPair(t, a, b, 1)
 	childKeysMatch(t, a, b)
-	settled(t, a)
-	settled(t, b)
+	settled(t, a, b)
 	if res != nil || x2.Children[0].SPIIn == x.Children[0].SPIIn {
 		t.Fatalf("%v %+v", res, x2.Children)
 	}
