@@ -3,9 +3,7 @@
 package scenario
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,33 +20,10 @@ import (
 // SPIs (ESP and IKE) in one request, MN2's flow through the nAR without a
 // loss, the nAR's SAD with each SPI bound to its own MN and no SA lost.
 func TestLabTable1IKEv2Short(t *testing.T) {
-	if os.Getenv("IKECTX_LAB_VM") == "" {
-		t.Skip("needs the lab VM's binaries in /usr/local/bin and its namespaces")
-	}
+	needLabVM(t)
 	for _, sc := range report.IKEv2Scenarios {
 		t.Run(sc, func(t *testing.T) {
-			var out, log bytes.Buffer
-			err := Main(t.Context(), Config{Runs: 1, Scenarios: []string{sc}, Before: 0.5, After: 0.5, Work: t.TempDir(), Out: &out, Log: &log})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Parse(&out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if why, ok := res.NotRun[sc]; ok {
-				t.Skip(why)
-			}
-			if len(res.Runs) != 1 {
-				t.Fatalf("%d runs\n%s", len(res.Runs), log.String())
-			}
-			r := res.Runs[0]
-			if r.Error != "" {
-				t.Fatalf("%s\n%s", r.Error, log.String())
-			}
-			if r.Restored <= r.Attach {
-				t.Errorf("MN-HA traffic not restored")
-			}
+			r, log := labRunOnce(t, sc, 0.5)
 			var kinds []string
 			count := map[string][]int{}
 			for _, f := range r.Frames {
