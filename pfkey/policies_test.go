@@ -42,3 +42,28 @@ func TestESPPolicies(t *testing.T) {
 		}
 	}
 }
+
+func TestClones(t *testing.T) {
+	sas := []*SAEntry{
+		{Type: SATypeESP, SPI: 1, Keys: Keys{Enc: []byte{1, 2}}},
+		{Type: SATypeAH, SPI: 2},
+		{Type: SATypeESP, SPI: 3},
+	}
+	got := Clones(sas, OfType(SATypeESP))
+	if len(got) != 2 || got[0].SPI != 1 || got[1].SPI != 3 {
+		t.Fatalf("ESP: %v", got)
+	}
+	if got[0] == sas[0] || &got[0].Keys.Enc[0] == &sas[0].Keys.Enc[0] {
+		t.Fatal("not a copy")
+	}
+	if n := len(Clones(sas, OfType(SATypeUnspec))); n != 3 {
+		t.Fatalf("Unspec: %d SAs", n)
+	}
+	if got := Clones(sas, func(e *SAEntry) bool { return false }); got != nil {
+		t.Fatalf("none kept: %v, want nil", got)
+	}
+	pols := []*PolicyEntry{{Dir: DirInbound}, {Dir: DirOutbound}}
+	if got := Clones(pols, nil); len(got) != 2 || got[0] == pols[0] || got[1].Dir != DirOutbound {
+		t.Fatalf("policies: %v", got)
+	}
+}

@@ -239,3 +239,21 @@ func SAEntryFrom(m *Message) (*SAEntry, error) {
 	}
 	return e, nil
 }
+
+// Clones returns copies (Clone: keys included) of the entries of xs that
+// keep accepts, all of them when keep is nil; nil when none is.
+func Clones[E interface{ Clone() E }](xs []E, keep func(E) bool) []E {
+	var out []E
+	for _, x := range xs {
+		if keep == nil || keep(x) {
+			out = append(out, x.Clone())
+		}
+	}
+	return out
+}
+
+// OfType is a filter for Clones: the SAs of type t, every SA with
+// SATypeUnspec.
+func OfType(t SAType) func(*SAEntry) bool {
+	return func(e *SAEntry) bool { return t == SATypeUnspec || e.Type == t }
+}

@@ -76,13 +76,7 @@ func (m *memKernel) Install(ctx context.Context, in, out *pfkey.SAEntry) error {
 func (m *memKernel) SAs(ctx context.Context, t pfkey.SAType) ([]*pfkey.SAEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []*pfkey.SAEntry
-	for _, s := range m.sas {
-		if t == pfkey.SATypeUnspec || s.Type == t {
-			out = append(out, s.Clone())
-		}
-	}
-	return out, nil
+	return pfkey.Clones(m.sas, pfkey.OfType(t)), nil
 }
 
 func (m *memKernel) Flush(ctx context.Context, t pfkey.SAType) error {
@@ -127,11 +121,7 @@ func (m *memKernel) Policy(ctx context.Context, id uint32) (*pfkey.PolicyEntry, 
 func (m *memKernel) Policies(ctx context.Context) ([]*pfkey.PolicyEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []*pfkey.PolicyEntry
-	for _, p := range m.pols {
-		out = append(out, p.Clone())
-	}
-	return out, nil
+	return pfkey.Clones(m.pols, nil), nil
 }
 
 func (m *memKernel) AddPolicy(ctx context.Context, p *pfkey.PolicyEntry) error {

@@ -76,13 +76,7 @@ func (s *SAD) Lookup(spi uint32, src, dst netip.Addr) []*pfkey.SAEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	probe := &pfkey.SAEntry{Type: pfkey.SATypeESP, SPI: spi, Src: src, Dst: dst}
-	var out []*pfkey.SAEntry
-	for _, e := range s.sas {
-		if e.State != pfkey.SAStateLarval && s.Rule.Collides(e, probe) {
-			out = append(out, e.Clone())
-		}
-	}
-	return out
+	return pfkey.Clones(s.sas, func(e *pfkey.SAEntry) bool { return e.State != pfkey.SAStateLarval && s.Rule.Collides(e, probe) })
 }
 
 // Len returns the number of SAs (larval ones included) and policies.
@@ -101,50 +95,28 @@ func (s *SAD) Dialect() *pfkey.Dialect { return pfkey.Native }
 func (s *SAD) SAs(_ context.Context, st pfkey.SAType) ([]*pfkey.SAEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*pfkey.SAEntry
-	for _, e := range s.sas {
-		if st == pfkey.SATypeUnspec || e.Type == st {
-			out = append(out, e.Clone())
-		}
-	}
-	return out, nil
+	return pfkey.Clones(s.sas, pfkey.OfType(st)), nil
 }
 
 // SAsFor returns copies of the SAs from or to addr.
 func (s *SAD) SAsFor(_ context.Context, addr netip.Addr) ([]*pfkey.SAEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*pfkey.SAEntry
-	for _, e := range s.sas {
-		if e.State != pfkey.SAStateLarval && e.Involves(addr) {
-			out = append(out, e.Clone())
-		}
-	}
-	return out, nil
+	return pfkey.Clones(s.sas, func(e *pfkey.SAEntry) bool { return e.State != pfkey.SAStateLarval && e.Involves(addr) }), nil
 }
 
 // Policies returns copies of every policy.
 func (s *SAD) Policies(context.Context) ([]*pfkey.PolicyEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*pfkey.PolicyEntry
-	for _, p := range s.pols {
-		out = append(out, p.Clone())
-	}
-	return out, nil
+	return pfkey.Clones(s.pols, nil), nil
 }
 
 // PoliciesFor returns copies of the policies naming addr as a host.
 func (s *SAD) PoliciesFor(_ context.Context, addr netip.Addr) ([]*pfkey.PolicyEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*pfkey.PolicyEntry
-	for _, p := range s.pols {
-		if p.InvolvesHost(addr) {
-			out = append(out, p.Clone())
-		}
-	}
-	return out, nil
+	return pfkey.Clones(s.pols, func(p *pfkey.PolicyEntry) bool { return p.InvolvesHost(addr) }), nil
 }
 
 // Add installs a copy of e; EEXIST when an SA already there collides with

@@ -62,13 +62,7 @@ func (f *Fake) SAs(t pfkey.SAType) ([]*pfkey.SAEntry, error) {
 	if f.Err != nil {
 		return nil, f.Err
 	}
-	var out []*pfkey.SAEntry
-	for _, e := range f.IPsec {
-		if t == pfkey.SATypeUnspec || e.Type == t {
-			out = append(out, e.Clone())
-		}
-	}
-	return out, nil
+	return pfkey.Clones(f.IPsec, pfkey.OfType(t)), nil
 }
 
 // FlushSA implements admin.Backend.
