@@ -15,16 +15,10 @@ import (
 	"testing"
 
 	"github.com/ikectx/ikectx/internal/ikedlab"
+	"github.com/ikectx/ikectx/internal/netnstest"
 )
 
-func labRun(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
+var labRun = netnstest.Run
 
 // labIked starts iked in namespace ns with the one connection name (ESP
 // aes128-sha256, MOBIKE off) and returns its control socket.
@@ -40,22 +34,7 @@ func labIked(t *testing.T, ns, name, local, remote, lid, rid, lts, rts string) s
 // connection "home" in a, "mn" in b) and returns their control sockets.
 func labIkedPair(t *testing.T, a, b, devA, devB string) (sa, sb string) {
 	t.Helper()
-	for _, ns := range []string{a, b} {
-		labRun(t, "/sbin/ip", "netns", "add", ns)
-		ns := ns
-		t.Cleanup(func() { exec.Command("/sbin/ip", "netns", "del", ns).Run() })
-		labRun(t, "/sbin/ip", "-n", ns, "link", "set", "lo", "up")
-	}
-	labRun(t, "/sbin/ip", "link", "add", devA, "netns", a, "type", "veth", "peer", "name", devB, "netns", b)
-	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
-		{a, devA, "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
-		{b, devB, "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
-	} {
-		labRun(t, "/sbin/ip", "-n", x.ns, "link", "set", x.dev, "up")
-		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.addr+"/64", "dev", x.dev, "nodad")
-		labRun(t, "/sbin/ip", "-n", x.ns, "addr", "add", x.inner+"/64", "dev", "lo")
-		labRun(t, "/sbin/ip", "-n", x.ns, "route", "add", x.rnet, "via", x.peer, "dev", x.dev)
-	}
+	netnstest.VethPair(t, "/sbin/ip", a, b, devA, devB)
 	sa = labIked(t, a, "home", "fd00:5::1", "fd00:5::2", "mn@example", "ar@example", "fd00:a::/64", "fd00:b::/64")
 	sb = labIked(t, b, "mn", "fd00:5::2", "fd00:5::1", "ar@example", "mn@example", "fd00:b::/64", "fd00:a::/64")
 	return sa, sb

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikectx/ikectx/internal/netnstest"
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/racoon/admin"
 )
@@ -34,14 +35,7 @@ func labBin(t *testing.T, name string) string {
 	return ""
 }
 
-func labRun(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
+var labRun = netnstest.Run
 
 func TestLabRacoonPair(t *testing.T) {
 	for _, mode := range []string{"main", "aggressive"} {

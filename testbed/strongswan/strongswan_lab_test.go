@@ -25,19 +25,14 @@ import (
 
 	"github.com/ikectx/ikectx/ikev2/daemon"
 	"github.com/ikectx/ikectx/internal/ikedlab"
+	"github.com/ikectx/ikectx/internal/netnstest"
 	"github.com/ikectx/ikectx/pfkey"
+	"github.com/ikectx/ikectx/testbed/topo"
 )
 
 const labIP = "/sbin/ip"
 
-func labRun(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
+var labRun = netnstest.Run
 
 // labPair makes namespaces name+"a" and name+"b" (deleted by the
 // cleanup) joined by a veth: a has fd00:5::1 outside and fd00:a::1/64 on
@@ -49,35 +44,14 @@ func labPair(t *testing.T, name string) (a, b string) {
 		t.Skipf("strongSwan is not in this lab image: %v", err)
 	}
 	a, b = name+"a", name+"b"
-	// Three ip -batch runs instead of a dozen ip processes (each costs a
-	// few hundred ms under emulation on a busy host).
-	for _, ns := range []string{a, b} {
-		ns := ns
-		t.Cleanup(func() { exec.Command(labIP, "netns", "del", ns).Run() })
-	}
-	ipBatch(t, "", fmt.Sprintf("netns add %s\nnetns add %s\nlink add %sva netns %s type veth peer name %svb netns %s\n", a, b, name, a, name, b))
-	for _, x := range []struct{ ns, dev, addr, inner, peer, rnet string }{
-		{a, name + "va", "fd00:5::1", "fd00:a::1", "fd00:5::2", "fd00:b::/64"},
-		{b, name + "vb", "fd00:5::2", "fd00:b::1", "fd00:5::1", "fd00:a::/64"},
-	} {
-		ipBatch(t, x.ns, fmt.Sprintf("link set lo up\nlink set %s up\naddr add %s/64 dev %s nodad\naddr add %s/64 dev lo\nroute add %s via %s dev %s\n",
-			x.dev, x.addr, x.dev, x.inner, x.rnet, x.peer, x.dev))
-	}
+	netnstest.VethPair(t, labIP, a, b, name+"va", name+"vb")
 	return a, b
 }
 
 // ipBatch runs ip -batch with cmds (in namespace ns if not empty).
 func ipBatch(t *testing.T, ns, cmds string) {
 	t.Helper()
-	args := []string{"-batch", "-"}
-	if ns != "" {
-		args = append([]string{"-n", ns}, args...)
-	}
-	cmd := exec.Command(labIP, args...)
-	cmd.Stdin = strings.NewReader(cmds)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ip %v:\n%s: %v\n%s", args, cmds, err, out)
-	}
+	netnstest.IPBatch(t, labIP, ns, cmds)
 }
 
 // swanctlConf is one IKEv2 PSK connection name with child "net" (tunnel
@@ -90,34 +64,10 @@ func swanctlConf(name, local, remote, lid, rid, lts, rts, esp string) string {
 // Several of them concatenated make one file: swanctl merges the sections
 // of the same name.
 func swanctlConfV(name string, version int, ike, local, remote, lid, rid, lts, rts, esp string) string {
+	c := topo.SwanctlConn{Name: name, Version: version, Local: local, Remote: remote, Proposals: ike,
+		LocalID: lid, RemoteID: rid, LocalTS: lts, RemoteTS: rts, ESP: esp, StartAction: "none"}
 	return fmt.Sprintf(`connections {
-	%s {
-		version = %d
-		mobike = no
-		local_addrs = %s
-		remote_addrs = %s
-		proposals = %s
-		rekey_time = 0
-		dpd_delay = 0
-		local {
-			auth = psk
-			id = %s
-		}
-		remote {
-			auth = psk
-			id = %s
-		}
-		children {
-			net {
-				mode = tunnel
-				local_ts = %s
-				remote_ts = %s
-				esp_proposals = %s
-				start_action = none
-			}
-		}
-	}
-}
+%s}
 secrets {
 	ike-1 {
 		id-1 = %s
@@ -125,7 +75,7 @@ secrets {
 		secret = "a-long-test-psk"
 	}
 }
-`, name, version, local, remote, ike, lid, rid, lts, rts, esp, lid, rid)
+`, c.Section(), lid, rid)
 }
 
 // labStart is one charon to start: its namespace and swanctl.conf.

@@ -172,8 +172,40 @@ func (p Plan) SwanctlConf(self string, peers []string, conns []IKEv2Conn, trap m
 		if trap[c.Name] {
 			start = "trap"
 		}
-		fmt.Fprintf(&b, `	%s {
-		version = 2
+		b.WriteString(SwanctlConn{Name: c.Name, Version: 2, Local: c.Local, Remote: c.Remote, Proposals: IKEProposal,
+			LocalID: c.LocalID, RemoteID: c.RemoteID, LocalTS: strings.Join(c.LocalTS, ","), RemoteTS: strings.Join(c.RemoteTS, ","),
+			ESP: ESPProposal, ChildRekeyOff: true, StartAction: start}.Section())
+	}
+	b.WriteString("}\nsecrets {\n")
+	for i, peer := range peers {
+		fmt.Fprintf(&b, "\tike-%d {\n\t\tid-1 = %s\n\t\tid-2 = %s\n\t\tsecret = %q\n\t}\n", i+1, self, peer, p.PSK)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// SwanctlConn is one PSK connection of a swanctl.conf with its child
+// "net" (tunnel mode): MOBIKE, DPD and IKE rekeying off.
+type SwanctlConn struct {
+	Name              string
+	Version           int // 1 IKEv1, 2 IKEv2
+	Local, Remote     string
+	Proposals         string // IKE
+	LocalID, RemoteID string
+	LocalTS, RemoteTS string
+	ESP               string // esp_proposals
+	ChildRekeyOff     bool   // rekey_time = 0 in the child too
+	StartAction       string // the child's start_action
+}
+
+// Section is c's section of a connections block, indented one tab.
+func (c SwanctlConn) Section() string {
+	childRekey := ""
+	if c.ChildRekeyOff {
+		childRekey = "\t\t\t\trekey_time = 0\n"
+	}
+	return fmt.Sprintf(`	%s {
+		version = %d
 		mobike = no
 		local_addrs = %s
 		remote_addrs = %s
@@ -194,17 +226,9 @@ func (p Plan) SwanctlConf(self string, peers []string, conns []IKEv2Conn, trap m
 				local_ts = %s
 				remote_ts = %s
 				esp_proposals = %s
-				rekey_time = 0
-				start_action = %s
+%s				start_action = %s
 			}
 		}
 	}
-`, c.Name, c.Local, c.Remote, IKEProposal, c.LocalID, c.RemoteID, strings.Join(c.LocalTS, ","), strings.Join(c.RemoteTS, ","), ESPProposal, start)
-	}
-	b.WriteString("}\nsecrets {\n")
-	for i, peer := range peers {
-		fmt.Fprintf(&b, "\tike-%d {\n\t\tid-1 = %s\n\t\tid-2 = %s\n\t\tsecret = %q\n\t}\n", i+1, self, peer, p.PSK)
-	}
-	b.WriteString("}\n")
-	return b.String()
+`, c.Name, c.Version, c.Local, c.Remote, c.Proposals, c.LocalID, c.RemoteID, c.LocalTS, c.RemoteTS, c.ESP, childRekey, c.StartAction)
 }
