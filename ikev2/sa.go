@@ -198,6 +198,19 @@ type Kernel interface {
 	InUse(spi uint32, local netip.Addr) bool
 }
 
+// Reinstall is a Move for a Kernel that cannot change addresses in
+// place: it deletes the child's SAs and policies at the old addresses
+// (oldLocal and oldRemote with sa's ports) and installs them at sa's.
+func Reinstall(k Kernel, sa *IKESA, c *ChildSA, oldLocal, oldRemote netip.Addr) error {
+	cur := *sa
+	cur.Local = netip.AddrPortFrom(oldLocal, sa.Local.Port())
+	cur.Remote = netip.AddrPortFrom(oldRemote, sa.Remote.Port())
+	if err := k.Delete(&cur, c); err != nil {
+		return err
+	}
+	return k.Install(sa, c)
+}
+
 // MemKernel keeps SAs in memory (the --no-kernel mode).
 type MemKernel struct {
 	mu  sync.Mutex

@@ -243,13 +243,7 @@ func sameKeys(k pfkey.Keys, enc, auth []byte) bool {
 
 func (k *pfkeyKernel) Move(sa *ikev2.IKESA, c *ikev2.ChildSA, oldLocal, oldRemote netip.Addr) error {
 	// Remove the SAs and policies at the old addresses, install at the new.
-	cur := *sa
-	cur.Local = netip.AddrPortFrom(oldLocal, sa.Local.Port())
-	cur.Remote = netip.AddrPortFrom(oldRemote, sa.Remote.Port())
-	if err := k.Delete(&cur, c); err != nil {
-		return err
-	}
-	return k.Install(sa, c)
+	return ikev2.Reinstall(k, sa, c, oldLocal, oldRemote)
 }
 
 func (k *pfkeyKernel) InUse(spi uint32, local netip.Addr) bool {

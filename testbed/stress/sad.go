@@ -390,13 +390,7 @@ func (k *sadIKE) Delete(sa *ikev2.IKESA, c *ikev2.ChildSA) error {
 }
 
 func (k *sadIKE) Move(sa *ikev2.IKESA, c *ikev2.ChildSA, oldLocal, oldRemote netip.Addr) error {
-	cur := *sa
-	cur.Local = netip.AddrPortFrom(oldLocal, sa.Local.Port())
-	cur.Remote = netip.AddrPortFrom(oldRemote, sa.Remote.Port())
-	if err := k.Delete(&cur, c); err != nil {
-		return err
-	}
-	return k.Install(sa, c)
+	return ikev2.Reinstall(k, sa, c, oldLocal, oldRemote)
 }
 
 func (k *sadIKE) InUse(spi uint32, local netip.Addr) bool {
