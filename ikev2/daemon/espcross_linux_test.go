@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/ikectx/ikectx/ikev2"
-	"github.com/ikectx/ikectx/ikev2/msg"
 	"github.com/ikectx/ikectx/internal/charontest"
 	"github.com/ikectx/ikectx/internal/esptest"
 )
@@ -80,32 +79,15 @@ func (e *espLab) ikedChild(t *testing.T) (ikev2.ChildState, *esptest.SA, *esptes
 
 // decoderFor maps one direction of an IKEv2 child SA to the test codec.
 func decoderFor(c ikev2.ChildState, spi uint32, enc, integ []byte) (*esptest.SA, error) {
-	sa := &esptest.SA{SPI: spi, EncKey: enc, AuthKey: integ, ESN: c.ESN}
-	switch c.Encr {
-	case msg.ENCR_AES_CBC:
-		sa.Cipher = esptest.AESCBC
-	case msg.ENCR_AES_GCM_16:
-		sa.Cipher = esptest.AESGCM16
-	case msg.ENCR_AES_GCM_12:
-		sa.Cipher = esptest.AESGCM12
-	default:
-		return nil, fmt.Errorf("child %s: encryption %d not in the test codec", c.Proposal, c.Encr)
+	a, e, err := pfkeyAlgs(c.Encr, c.Integ)
+	if err != nil {
+		return nil, fmt.Errorf("child %s: %w", c.Proposal, err)
 	}
-	if sa.Cipher.AEAD() {
-		return sa, nil
+	sa, err := esptest.FromPFKEY(spi, e, a, enc, integ)
+	if err != nil {
+		return nil, fmt.Errorf("child %s: %w", c.Proposal, err)
 	}
-	switch c.Integ {
-	case msg.AUTH_HMAC_SHA1_96:
-		sa.Auth = esptest.HMACSHA196
-	case msg.AUTH_HMAC_SHA2_256_128:
-		sa.Auth = esptest.HMACSHA256128
-	case msg.AUTH_HMAC_SHA2_384_192:
-		sa.Auth = esptest.HMACSHA384192
-	case msg.AUTH_HMAC_SHA2_512_256:
-		sa.Auth = esptest.HMACSHA512256
-	default:
-		return nil, fmt.Errorf("child %s: integrity %d not in the test codec", c.Proposal, c.Integ)
-	}
+	sa.ESN = c.ESN
 	return sa, nil
 }
 

@@ -59,8 +59,14 @@ func (k *pfkeyKernel) AllocSPI(local, remote netip.Addr) (uint32, error) {
 }
 
 func (k *pfkeyKernel) algs(c *ikev2.ChildSA) (pfkey.AuthAlg, pfkey.EncAlg, error) {
+	return pfkeyAlgs(c.Encr.ID, c.Integ.ID)
+}
+
+// pfkeyAlgs maps a child's IKEv2 transforms (encr, integ: 0 with an AEAD
+// cipher) to PF_KEY algorithm numbers.
+func pfkeyAlgs(encr, integ uint16) (pfkey.AuthAlg, pfkey.EncAlg, error) {
 	var e pfkey.EncAlg
-	switch c.Encr.ID {
+	switch encr {
 	case msg.ENCR_AES_CBC:
 		e = pfkey.EncAESCBC
 	case msg.ENCR_AES_GCM_16:
@@ -68,10 +74,10 @@ func (k *pfkeyKernel) algs(c *ikev2.ChildSA) (pfkey.AuthAlg, pfkey.EncAlg, error
 	case msg.ENCR_AES_GCM_12:
 		e = pfkey.EncAESGCMICV12
 	default:
-		return 0, 0, fmt.Errorf("encryption %d has no PF_KEY number", c.Encr.ID)
+		return 0, 0, fmt.Errorf("encryption %d has no PF_KEY number", encr)
 	}
 	var a pfkey.AuthAlg
-	switch c.Integ.ID {
+	switch integ {
 	case 0:
 	case msg.AUTH_HMAC_SHA1_96:
 		a = pfkey.AuthSHA1HMAC
@@ -82,7 +88,7 @@ func (k *pfkeyKernel) algs(c *ikev2.ChildSA) (pfkey.AuthAlg, pfkey.EncAlg, error
 	case msg.AUTH_HMAC_SHA2_512_256:
 		a = pfkey.AuthSHA2_512HMAC
 	default:
-		return 0, 0, fmt.Errorf("integrity %d has no PF_KEY number", c.Integ.ID)
+		return 0, 0, fmt.Errorf("integrity %d has no PF_KEY number", integ)
 	}
 	return a, e, nil
 }

@@ -20,28 +20,7 @@ import (
 
 // decoderFor maps an SA of ikectx's dump to the test decoder.
 func decoderFor(e *pfkey.SAEntry) (*esptest.SA, error) {
-	sa := &esptest.SA{SPI: e.SPI, EncKey: e.Keys.Enc, AuthKey: e.Keys.Auth}
-	switch e.Enc {
-	case pfkey.EncDESCBC:
-		sa.Cipher = esptest.DESCBC
-	case pfkey.Enc3DESCBC:
-		sa.Cipher = esptest.TripleDESCBC
-	case pfkey.EncAESCBC:
-		sa.Cipher = esptest.AESCBC
-	default:
-		return nil, fmt.Errorf("cipher %v not in the test decoder", e.Enc)
-	}
-	switch e.Auth {
-	case pfkey.AuthMD5HMAC:
-		sa.Auth = esptest.HMACMD596
-	case pfkey.AuthSHA1HMAC:
-		sa.Auth = esptest.HMACSHA196
-	case pfkey.AuthSHA2_256HMAC:
-		sa.Auth = esptest.HMACSHA256128
-	default:
-		return nil, fmt.Errorf("integrity %v not in the test decoder", e.Auth)
-	}
-	return sa, nil
+	return esptest.FromPFKEY(e.SPI, e.Enc, e.Auth, e.Keys.Enc, e.Keys.Auth)
 }
 
 // innerHost is the first host of a family's inner subnet (charon's side
