@@ -40,6 +40,17 @@ func parseLabFlags(name string, args []string, defTimeout time.Duration, withHos
 	return f, fs.Args(), nil
 }
 
+// parseNoArgs parses args with fs and refuses arguments after the flags.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
 // flagsDone is how a subcommand ends when parsing its flags gave err:
 // done with 0 after -h, done with 2 and the error on stderr for flags
 // that do not parse or do not fit; not done when err is nil.

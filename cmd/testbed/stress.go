@@ -49,11 +49,8 @@ func parseStressFlags(args []string) (stressFlags, error) {
 	fs.DurationVar(&f.labf.timeout, "timeout", 15*time.Minute, "--lab: bound on the whole run (build, boot, payload)")
 	fs.IntVar(&f.labf.mem, "mem", 512, "--lab: guest memory in MB")
 	fs.BoolVar(&f.verbose, "v", false, "progress lines (--lab: also the boot log and the test's output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if f.lab && f.host {
 		return f, errors.New("--lab and --host exclude each other")

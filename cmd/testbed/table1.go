@@ -51,11 +51,8 @@ func parseTable1Flags(args []string) (table1Flags, error) {
 	fs.StringVar(&f.from, "from", "", "no run: rebuild the outputs from an earlier --out directory (runs.json, not_run.json, pcap/)")
 	fs.BoolVar(&f.host, "host", false, "run the stations on this host's kernel (needs PF_KEY and ESP) instead of the lab VM")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), table1Usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if f.runs < 1 {
 		return f, fmt.Errorf("--runs %d: at least 1", f.runs)
