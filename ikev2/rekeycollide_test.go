@@ -89,6 +89,16 @@ func (r *recorder) checkWiped(t *testing.T, m *Manager) {
 	}
 }
 
+// sharedClock gives ms one clock that starts at Unix time sec and moves
+// only when the test sets *now.
+func sharedClock(sec int64, ms ...*Manager) (now *time.Time) {
+	t := time.Unix(sec, 0)
+	for _, m := range ms {
+		m.Now = func() time.Time { return t }
+	}
+	return &t
+}
+
 // settled checks that nothing of a collision is left on each of ms: one
 // IKE SA with no exchange pending or queued, no retry, no collision
 // record, and the kernel holding exactly the children's inbound SPIs.
@@ -420,9 +430,7 @@ func TestChildDeleteCollision(t *testing.T) {
 // child rekey, which runs on the new IKE SA.
 func TestTemporaryFailureRetry(t *testing.T) {
 	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
-	now := time.Unix(7000, 0)
-	clock := func() time.Time { return now }
-	a.Now, b.Now = clock, clock
+	now := sharedClock(7000, a, b)
 	sa0 := establish(t, n, a)
 	x, y := checkPair(t, a, b, 1)
 	var errs []error
@@ -439,7 +447,7 @@ func TestTemporaryFailureRetry(t *testing.T) {
 	if len(n.q) != 0 {
 		t.Fatal("retried at once")
 	}
-	now = now.Add(a.RetryDelay * 3 / 2)
+	*now = now.Add(a.RetryDelay * 3 / 2)
 	a.Tick()
 	n.pump(t)
 	b.Tick()
@@ -459,9 +467,7 @@ func TestTemporaryFailureRetry(t *testing.T) {
 // the exchange fails and the IKE SA is closed (RFC 7296 2.25).
 func TestTemporaryFailureGivesUp(t *testing.T) {
 	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
-	now := time.Unix(7000, 0)
-	clock := func() time.Time { return now }
-	a.Now, b.Now = clock, clock
+	now := sharedClock(7000, a, b)
 	sa0 := establish(t, n, a)
 	_, y := checkPair(t, a, b, 1)
 	// B's child exchange never ends: its requests are lost.
@@ -474,7 +480,7 @@ func TestTemporaryFailureGivesUp(t *testing.T) {
 	a.RekeyIKE(sa0.SPIi, func(err error) { res = err })
 	n.pump(t)
 	for i := 0; i < 10 && res == nil; i++ {
-		now = now.Add(a.RetryDelay * 3 / 2)
+		*now = now.Add(a.RetryDelay * 3 / 2)
 		a.Tick()
 		n.pump(t)
 	}
@@ -510,9 +516,7 @@ func TestLowestNonce(t *testing.T) {
 // after its retransmissions.
 func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
 	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
-	now := time.Unix(9000, 0)
-	clock := func() time.Time { return now }
-	a.Now, b.Now = clock, clock
+	now := sharedClock(9000, a, b)
 	sa0 := establish(t, n, a)
 	_, y := checkPair(t, a, b, 1)
 	ni1, nr1, ni2, nr2, _ := rekeyCase{lowest: "Ni2"}.nonces() // B's exchange loses
@@ -528,7 +532,7 @@ func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
 	n.deliverFirst(t, addrAR, false, msg.INFORMATIONAL)   // that Delete at B before resp2
 	n.pump(t)
 	for i := 0; i < 100 && len(a.SAs()) > 1; i++ {
-		now = now.Add(a.RetransmitBase)
+		*now = now.Add(a.RetransmitBase)
 		a.Tick()
 		b.Tick()
 		n.pump(t)
@@ -547,9 +551,7 @@ func TestIKERekeyCollisionLoserSeesDeleteFirst(t *testing.T) {
 // deleted by this end after DeleteWait.
 func TestReplacedChildDeletedAfterDeadline(t *testing.T) {
 	n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
-	now := time.Unix(9000, 0)
-	clock := func() time.Time { return now }
-	a.Now, b.Now = clock, clock
+	now := sharedClock(9000, a, b)
 	sa0 := establish(t, n, a)
 	// A second child, answered by B; then B sees it as replaced, waiting
 	// for A's Delete that never comes.
@@ -563,7 +565,7 @@ func TestReplacedChildDeletedAfterDeadline(t *testing.T) {
 	b.Tick()
 	n.pump(t)
 	checkPair(t, a, b, 2) // not yet
-	now = now.Add(b.DeleteWait)
+	*now = now.Add(b.DeleteWait)
 	b.Tick()
 	n.pump(t)
 	x, y2 := checkPair(t, a, b, 1)
@@ -600,9 +602,7 @@ func TestRekeyOfChildThePeerLost(t *testing.T) {
 func TestLifetimeRekeyJitter(t *testing.T) {
 	for _, j := range []uint16{0, 65535} {
 		n, a, b, _ := pair(t, "aes128-sha256-x25519", "aes128-sha256")
-		now := time.Unix(5000, 0)
-		clock := func() time.Time { return now }
-		a.Now, b.Now = clock, clock
+		now := sharedClock(5000, a, b)
 		a.Conns[0].ChildLifetime, b.Conns[0].ChildLifetime = time.Hour, time.Hour
 		establish(t, n, a)
 		x, _ := checkPair(t, a, b, 1)
@@ -611,7 +611,7 @@ func TestLifetimeRekeyJitter(t *testing.T) {
 			sa.Children[0].jitter = j
 		}
 		a.mu.Unlock()
-		now = now.Add(52 * time.Minute) // 9/10 is 54 min, less 1/20 is 51 min
+		*now = now.Add(52 * time.Minute) // 9/10 is 54 min, less 1/20 is 51 min
 		a.Tick()
 		n.pump(t)
 		x2, _ := checkPair(t, a, b, 1)
