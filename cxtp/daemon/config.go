@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,6 +108,10 @@ type ModuleConfig struct {
 	// KeyMaterial says this module's contexts carry keys (e.g. IPsec SAs):
 	// they go only over protected channels.
 	KeyMaterial bool `toml:"key_material"`
+	// AfterAck lists FPTs of this module that the nAR activates after the
+	// CTAA has left (contexts that do not carry the MN's traffic, e.g. the
+	// IKEv1 phase 1); their failures go to the pAR in the CTDR.
+	AfterAck []int `toml:"after_ack"`
 	// SHM is this module's segment: default shm.name when there is one
 	// module, else shm.name + "-" + name.
 	SHM string `toml:"shm"`
@@ -368,6 +373,11 @@ func (v *validator) ar() error {
 				return v.fail("module.fpts", i, "FPT %d already assigned to module %q", f, o)
 			}
 			fpts[f] = m.Name
+		}
+		for _, f := range m.AfterAck {
+			if !slices.Contains(m.FPTs, f) {
+				return v.fail("module.after_ack", i, "FPT %d is not one of the module's fpts", f)
+			}
 		}
 	}
 	return nil

@@ -58,6 +58,7 @@ name = "/x"
 		{"bad key hex", base + peer + mod + "[[mn]]\naddress = \"2001:db8::9\"\nkey = \"zz\"\n", "mn.key", 14},
 		{"short key", base + peer + mod + "[[mn]]\naddress = \"2001:db8::9\"\nkey = \"0011\"\n", "mn.key", 14},
 		{"dup fpt", base + peer + mod + "[[module]]\nname = \"n\"\nfpts = [1]\n", "module[1].fpts", 14},
+		{"after_ack not in fpts", base + peer + "[[module]]\nname = \"m\"\nfpts = [1]\nafter_ack = [2]\n", "module[0].after_ack", 12},
 		{"bad duration", base + "[timers]\ncontext_lifetime = \"soon\"\n" + peer + mod, "timers.context_lifetime", 8},
 		{"syntax", base + "x = = 1\n", "", 7},
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -95,8 +96,9 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 		}
 		closers = append(closers, func() { b.Close() })
 		d.brokers = append(d.brokers, b)
+		batch := &ModuleBatch{B: b, Name: m.Name}
 		for _, f := range m.FPTs {
-			h := &ModuleHandler{B: b, FPT: cxtp.FPT(f), Name: m.Name}
+			h := &ModuleHandler{B: b, FPT: cxtp.FPT(f), Name: m.Name, AfterAck: slices.Contains(m.AfterAck, f), Batch: batch}
 			if err := reg.Register(engine.Registration{FPT: cxtp.FPT(f), Handler: h, KeyMaterial: m.KeyMaterial}); err != nil {
 				return err
 			}

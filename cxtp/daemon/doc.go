@@ -25,7 +25,11 @@
 //	                port, protected
 //	[[mn]]          address (the MN's CoA here), key (hex token key)
 //	[[module]]      name, fpts, key_material, shm (own segment; default
-//	                shm.name, or shm.name-NAME with several modules)
+//	                shm.name, or shm.name-NAME with several modules),
+//	                after_ack (FPTs the nAR activates after the CTAA: the
+//	                IKE SA, which does not carry the MN's traffic). A
+//	                CTAR's other FPTs of one module are activated in one
+//	                round through its segment (one wake-up signal)
 //	[mobile]        MN role: ar (current AR), key, fpts (requested; empty=all)
 //
 // `cxtpd -t -c FILE` checks a file: every error names FILE:LINE:COL and the

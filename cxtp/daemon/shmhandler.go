@@ -114,6 +114,59 @@ func (b *Broker) Call(ctx context.Context, op shm.Op, fpt cxtp.FPT, mn netip.Add
 	}
 }
 
+// CallBatch posts one request per FPT (same operation, MN and data),
+// wakes the module once and waits for every result or ctx: the module's
+// scan on that one signal finds all of them. The result has one record and
+// one error per FPT, in order.
+func (b *Broker) CallBatch(ctx context.Context, op shm.Op, fpts []cxtp.FPT, mn netip.Addr, data []byte) ([]shm.Record, []error) {
+	recs := make([]shm.Record, len(fpts))
+	errs := make([]error, len(fpts))
+	tags := make([]uint64, len(fpts))
+	ids := make([]shm.SlotID, len(fpts))
+	chs := make([]chan shm.Record, len(fpts))
+	posted := 0
+	for i, f := range fpts {
+		tags[i] = b.tag.Add(1)
+		chs[i] = make(chan shm.Record, 1)
+		b.mu.Lock()
+		b.wait[tags[i]] = chs[i]
+		b.mu.Unlock()
+		id, err := b.seg.Post(shm.Request{Op: op, FPT: uint16(f), MN: mn, Tag: tags[i], Data: data})
+		if err != nil {
+			b.mu.Lock()
+			delete(b.wait, tags[i])
+			b.mu.Unlock()
+			errs[i] = err
+			chs[i] = nil
+			continue
+		}
+		ids[i] = id
+		posted++
+	}
+	if posted > 0 {
+		if err := b.seg.Wake(); err != nil {
+			b.log.Warn("shm: wake", "err", err) // the module's rescan still finds the requests
+		}
+	}
+	for i, ch := range chs {
+		if ch == nil {
+			continue
+		}
+		select {
+		case r := <-ch:
+			recs[i] = r
+		case <-ctx.Done():
+			b.mu.Lock()
+			delete(b.wait, tags[i])
+			b.mu.Unlock()
+			_ = b.seg.Release(ids[i])
+			errs[i] = fmt.Errorf("shm %s: %v for FPT %d: module did not answer in time (pid %d): %w",
+				b.seg.Name(), op, fpts[i], b.seg.PeerPID(), ctx.Err())
+		}
+	}
+	return recs, errs
+}
+
 // OpTransferred is this project's fifth shm operation (shm passes unknown
 // operations through): on the pAR, after the nAR's CTDR, it tells the
 // module that the MN's context of this FPT reached the nAR; data is one
@@ -128,6 +181,48 @@ type ModuleHandler struct {
 	B    *Broker
 	FPT  cxtp.FPT
 	Name string
+	// AfterAck activates this FPT after the CTAA (engine.AfterAck): for
+	// contexts that do not carry the MN's traffic (an IKE SA).
+	AfterAck bool
+	// Batch, when set, is shared by the handlers of one module: a CTAR's
+	// activations of its FPTs go to the module in one round
+	// (engine.Batcher).
+	Batch *ModuleBatch
+}
+
+// ModuleBatch activates several FPTs of one context module in one round
+// through its segment (Broker.CallBatch).
+type ModuleBatch struct {
+	B    *Broker
+	Name string
+}
+
+// ActivateBatch implements engine.BatchActivator.
+func (m *ModuleBatch) ActivateBatch(ctx context.Context, mn engine.MN, fpts []cxtp.FPT) []error {
+	var data []byte
+	if mn.New.IsValid() {
+		data = mn.New.AsSlice()
+	}
+	recs, errs := m.B.CallBatch(ctx, shm.OpActivate, fpts, mn.Prev, data)
+	for i := range fpts {
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("module %s: %w", m.Name, errs[i])
+		} else if recs[i].Status != shm.StatusOK {
+			errs[i] = fmt.Errorf("module %s: %v for MN %s FPT %d: %v", m.Name, shm.OpActivate, mn.Prev, fpts[i], recs[i].Status)
+		}
+	}
+	return errs
+}
+
+// ActivateAfterAck implements engine.AfterAck.
+func (h *ModuleHandler) ActivateAfterAck() bool { return h.AfterAck }
+
+// ActivationBatch implements engine.Batcher.
+func (h *ModuleHandler) ActivationBatch() engine.BatchActivator {
+	if h.Batch == nil {
+		return nil
+	}
+	return h.Batch
 }
 
 func (h *ModuleHandler) call(ctx context.Context, op shm.Op, mn netip.Addr, data []byte) (shm.Record, error) {

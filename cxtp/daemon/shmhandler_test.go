@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikectx/ikectx/cxtp"
 	"github.com/ikectx/ikectx/cxtp/daemon/testmod"
 	"github.com/ikectx/ikectx/cxtp/engine"
 	"github.com/ikectx/ikectx/shm"
@@ -73,5 +74,69 @@ func TestModuleHandlerThroughSHM(t *testing.T) {
 	other := &ModuleHandler{B: b, FPT: 0x1234, Name: "testmod"}
 	if err := other.PreInstall(wait, mn, data); err == nil {
 		t.Fatal("unsupported FPT accepted")
+	}
+}
+
+// TestModuleBatchThroughSHM: one CTAR's activations of several FPTs of a
+// module go through the segment in one round, with one wake-up signal;
+// each FPT gets its own result.
+func TestModuleBatchThroughSHM(t *testing.T) {
+	dir := t.TempDir()
+	opts := &shm.Options{Dir: dir, Slots: 8, Rescan: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := OpenBroker(ctx, "/cxtp-unit-batch", opts, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mn := engine.MN{Prev: netip.MustParseAddr("2001:db8:1::100"), New: netip.MustParseAddr("2001:db8:2::100")}
+	batch := &ModuleBatch{B: b, Name: "testmod"}
+	hA := &ModuleHandler{B: b, FPT: 0x80fe, Name: "testmod", Batch: batch}
+	hB := &ModuleHandler{B: b, FPT: 0x80ff, Name: "testmod", Batch: batch, AfterAck: true}
+	if hA.ActivationBatch() != hB.ActivationBatch() || hA.ActivateAfterAck() || !hB.ActivateAfterAck() {
+		t.Fatal("handler extensions")
+	}
+	if (&ModuleHandler{B: b}).ActivationBatch() != nil {
+		t.Fatal("a handler without a batch must return a nil BatchActivator")
+	}
+
+	// No module: every request times out and is withdrawn.
+	short, c1 := context.WithTimeout(ctx, 100*time.Millisecond)
+	errs := batch.ActivateBatch(short, mn, []cxtp.FPT{0x80fe, 0x80ff})
+	c1()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "did not answer") {
+			t.Fatalf("FPT %d: want timeout, got %v", i, err)
+		}
+	}
+
+	seg, err := shm.Open("/cxtp-unit-batch", shm.RoleContext, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	mdir := t.TempDir()
+	m := &testmod.Module{Seg: seg, Dir: mdir, FPTs: map[uint16]bool{0x80fe: true, 0x80ff: true}}
+	go m.Run(ctx)
+	wait, c2 := context.WithTimeout(ctx, 10*time.Second)
+	defer c2()
+	if err := hA.PreInstall(wait, mn, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	sig0 := seg.Stats().Signals
+	errs = batch.ActivateBatch(wait, mn, []cxtp.FPT{0x80fe, 0x1234, 0x80ff})
+	if len(errs) != 3 || errs[0] != nil || errs[2] != nil {
+		t.Fatalf("batch: %v", errs)
+	}
+	if errs[1] == nil || !strings.Contains(errs[1].Error(), "FPT 4660") || !strings.Contains(errs[1].Error(), "module testmod") {
+		t.Fatalf("the unsupported FPT must fail with its own error: %v", errs[1])
+	}
+	if n := seg.Stats().Signals - sig0; n > 1 {
+		t.Fatalf("%d wake-up signals for one batch, want 1", n)
+	}
+	coa, _ := os.ReadFile(filepath.Join(mdir, "active-"+testmod.FileName(mn.Prev)+".coa"))
+	if strings.TrimSpace(string(coa)) != mn.New.String() {
+		t.Fatalf("activated with %q", coa)
 	}
 }

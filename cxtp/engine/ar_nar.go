@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -333,22 +334,34 @@ func (a *AR) activate(e *inEntry, src netip.Addr, m *cxtp.CTAR) {
 	}
 	var failures []cxtp.FPTStatus
 	activated := 0
+	// The FPTs that carry the MN's traffic are activated before the CTAA,
+	// the others (AfterAck) after it.
+	var now, later []cxtp.FPT
 	for _, f := range e.fpts {
 		if len(want) > 0 && !want[f] {
 			a.discard(e, f)
 			continue
 		}
 		delete(want, f)
+		if _, failed := e.fail[f]; failed {
+			now = append(now, f)
+			continue
+		}
+		reg, _ := a.cfg.Registry.Lookup(f)
+		if aa, ok := reg.Handler.(AfterAck); ok && aa.ActivateAfterAck() {
+			later = append(later, f)
+			continue
+		}
+		now = append(now, f)
+	}
+	errs := a.activateFPTs(e, src, now)
+	for i, f := range now {
 		if st, failed := e.fail[f]; failed {
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: st})
 			continue
 		}
-		reg, _ := a.cfg.Registry.Lookup(f)
-		ctx, done := a.callCtx(a.cfg.HandlerTimeout)
-		err := reg.Handler.Activate(ctx, e.mn(src))
-		done()
-		if err != nil {
-			a.cfg.Log.Error("cxtp: activation failed", "mn", e.prev, "fpt", uint16(f), "err", err)
+		if errs[i] != nil {
+			a.cfg.Log.Error("cxtp: activation failed", "mn", e.prev, "fpt", uint16(f), "err", errs[i])
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusInstallFailed})
 			continue
 		}
@@ -363,15 +376,84 @@ func (a *AR) activate(e *inEntry, src netip.Addr, m *cxtp.CTAR) {
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: st})
 		}
 	}
+	a.cfg.Log.Info("cxtp: context activated", "mn", e.prev, "new", src, "par", e.par, "fpts", activated, "failed", len(failures), "after_ctaa", len(later))
+	e.ctaa = a.sendMN(src, &cxtp.CTAA{PrevCoA: e.prev, Failures: failures})
+	// After the CTAA: what does not carry the MN's traffic. Its failures
+	// reach the pAR in the CTDR.
+	lateErrs := a.activateFPTs(e, src, later)
+	for i, f := range later {
+		if lateErrs[i] != nil {
+			a.cfg.Log.Error("cxtp: activation after the CTAA failed", "mn", e.prev, "fpt", uint16(f), "err", lateErrs[i])
+			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusInstallFailed})
+			continue
+		}
+		activated++
+	}
+	if len(later) > 0 {
+		a.cfg.Log.Info("cxtp: context activated after the CTAA", "mn", e.prev, "fpts", len(later), "failed", len(failures))
+	}
 	if activated > 0 {
 		a.metrics.add(&a.metrics.activated)
 	}
-	a.cfg.Log.Info("cxtp: context activated", "mn", e.prev, "new", src, "par", e.par, "fpts", activated, "failed", len(failures))
-	e.ctaa = a.sendMN(src, &cxtp.CTAA{PrevCoA: e.prev, Failures: failures})
 	a.sendAR(e.par, &cxtp.CTDR{Success: len(failures) == 0, PrevCoA: e.prev, Status: failures})
 	ctaa := e.ctaa
 	a.toTombstone(e, inActivated)
 	e.ctaa = ctaa
+}
+
+// activateFPTs activates fpts (those in e.fail are skipped) and returns
+// one error per FPT. Handlers sharing a BatchActivator are activated in
+// one call, at the place of the first of them.
+func (a *AR) activateFPTs(e *inEntry, src netip.Addr, fpts []cxtp.FPT) []error {
+	errs := make([]error, len(fpts))
+	done := make([]bool, len(fpts))
+	for i, f := range fpts {
+		if done[i] {
+			continue
+		}
+		done[i] = true
+		if _, failed := e.fail[f]; failed {
+			continue
+		}
+		reg, _ := a.cfg.Registry.Lookup(f)
+		var batch BatchActivator
+		if b, ok := reg.Handler.(Batcher); ok {
+			batch = b.ActivationBatch()
+		}
+		if batch == nil {
+			ctx, cancel := a.callCtx(a.cfg.HandlerTimeout)
+			errs[i] = reg.Handler.Activate(ctx, e.mn(src))
+			cancel()
+			continue
+		}
+		idx := []int{i}
+		group := []cxtp.FPT{f}
+		for j := i + 1; j < len(fpts); j++ {
+			if done[j] {
+				continue
+			}
+			if _, failed := e.fail[fpts[j]]; failed {
+				continue
+			}
+			rj, _ := a.cfg.Registry.Lookup(fpts[j])
+			if bj, ok := rj.Handler.(Batcher); ok && bj.ActivationBatch() == batch {
+				done[j] = true
+				idx = append(idx, j)
+				group = append(group, fpts[j])
+			}
+		}
+		ctx, cancel := a.callCtx(a.cfg.HandlerTimeout)
+		res := batch.ActivateBatch(ctx, e.mn(src), group)
+		cancel()
+		for k, j := range idx {
+			if k < len(res) {
+				errs[j] = res[k]
+			} else {
+				errs[j] = fmt.Errorf("cxtp: batch activation gave no result for FPT %d", fpts[j])
+			}
+		}
+	}
+	return errs
 }
 
 // allFailed lists FPTs with one status: the requested ones, else the held

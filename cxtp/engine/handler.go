@@ -89,3 +89,31 @@ func (r *Registry) FPTs() []cxtp.FPT {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// AfterAck is an optional Handler extension for the nAR. A handler whose
+// context does not carry the MN's traffic (an IKE SA: the kernel's SAs and
+// policies do) returns true, and the engine activates it after the CTAA
+// has left, so the MN's path does not wait for it. The CTAA still means
+// "every FPT that carries your traffic is active"; it cannot report a
+// failure of an FPT activated after it: that failure is logged and goes to
+// the pAR in the CTDR (sent after every activation), and the module counts
+// it.
+type AfterAck interface {
+	ActivateAfterAck() bool
+}
+
+// Batcher is an optional Handler extension: handlers that return the same
+// non-nil BatchActivator are activated together in one ActivateBatch call
+// when a CTAR switches on several of their FPTs (cxtpd: the FPTs of one
+// context module in one round through shared memory and one wake-up signal
+// instead of one round per FPT).
+type Batcher interface {
+	ActivationBatch() BatchActivator
+}
+
+// BatchActivator activates several FPTs of one MN; the result has one
+// error (or nil) per FPT, in order. The FPTs are given in the engine's
+// order (ascending), which the activator keeps.
+type BatchActivator interface {
+	ActivateBatch(ctx context.Context, mn MN, fpts []cxtp.FPT) []error
+}

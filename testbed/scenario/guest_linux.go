@@ -740,9 +740,17 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
 	if ct {
 		// the phase-1 state moved with the context: the nAR's racoon, which
-		// negotiated nothing itself, now holds the MN's ISAKMP SA
-		if p1, err := clients[2].Phase1s(ctx); err == nil {
-			r.NARPhase1s = len(p1)
+		// negotiated nothing itself, now holds the MN's ISAKMP SA. The nAR
+		// imports it after its CTAA (cxtpd's after_ack): the rekey below
+		// waits for it (bounded) rather than race it.
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			p1, err := clients[2].Phase1s(ctx)
+			if err == nil {
+				r.NARPhase1s = len(p1)
+			}
+			if r.NARPhase1s > 0 || time.Now().After(deadline) {
+				break
+			}
 		}
 	}
 	pcap = capt.stop()

@@ -72,6 +72,7 @@ protected = true                   # ESP transport between the ARs (ARARSetkey)
 name = "ipsec-cxtpd"
 fpts = [%[10]d, %[11]d, %[12]d, %[13]d]
 key_material = true
+after_ack = [%[12]d]                # the phase-1 import follows the CTAA
 `, self.String(), access.String(), ifc, dir, shmName, peer.String(), peerAccess.String(), mn, CXTPPort, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2, tt)
 }
 
