@@ -626,19 +626,10 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	if err != nil {
 		return fail("%v", err)
 	}
-	capt, err := startCapture(topo.NSMN, "mn1")
+	capt, attach, err := s.handover(&r)
 	if err != nil {
-		return fail("capture: %v", err)
+		return fail("%v", err)
 	}
-	// the handover: the MN leaves the pAR's link and attaches to the nAR's
-	leave := time.Now()
-	if err := s.batch(topo.NSMN, plan.Handover()); err != nil {
-		capt.stop()
-		return fail("handover: %v", err)
-	}
-	attach := time.Now()
-	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
-	r.Attach = attach.UnixNano()
 	var activated time.Time
 	if ct {
 		// context transfer: the CTAR leaves first; the MN's own move
@@ -943,6 +934,25 @@ type capture struct {
 	buf  bytes.Buffer
 	w    *pcapgo.Writer
 	done chan struct{}
+}
+
+// handover captures the MN's nAR-side link (from before it comes up), moves
+// the MN from the pAR's link to the nAR's (plan.Handover in one ip -batch)
+// and records the link change and the attachment in r.
+func (s *station) handover(r *report.Run) (*capture, time.Time, error) {
+	capt, err := startCapture(topo.NSMN, "mn1")
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("capture: %w", err)
+	}
+	leave := time.Now()
+	if err := s.batch(topo.NSMN, s.plan.Handover()); err != nil {
+		capt.stop()
+		return nil, time.Time{}, fmt.Errorf("handover: %w", err)
+	}
+	attach := time.Now()
+	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
+	r.Attach = attach.UnixNano()
+	return capt, attach, nil
 }
 
 // startCapture opens an AF_PACKET socket on dev inside namespace ns.

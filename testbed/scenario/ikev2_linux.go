@@ -321,19 +321,10 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	if err != nil {
 		return fail("%v", err)
 	}
-	capt, err := startCapture(topo.NSMN, "mn1")
+	capt, _, err := s.handover(&r)
 	if err != nil {
-		return fail("capture: %v", err)
+		return fail("%v", err)
 	}
-	// the handover
-	leave := time.Now()
-	if err := s.batch(topo.NSMN, plan.Handover()); err != nil {
-		capt.stop()
-		return fail("handover: %v", err)
-	}
-	attach := time.Now()
-	r.LinkChangeMS = float64(attach.Sub(leave).Microseconds()) / 1000
-	r.Attach = attach.UnixNano()
 	initErr := make(chan error, 1)
 	if ct {
 		// the CTAR; the MN's SAD/SPD wait for the nAR's MOBIKE
