@@ -565,13 +565,7 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 			mnPlan.Wipe()
 		}
 	}()
-	sinkFile := filepath.Join(dir, "rx.jsonl")
-	sinkAddr := netip.AddrPortFrom(plan.HA, plan.SinkPort).String()
-	if _, err := s.start("udpgen sink", topo.NSHA, s.cfg.Bin("udpgen"), "sink", "--listen", sinkAddr, "--out", sinkFile); err != nil {
-		return fail("%v", err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	sender, err := s.start("udpgen send", topo.NSMN, s.cfg.Bin("udpgen"), "send", "--to", sinkAddr, "--interval", interval.String())
+	sinkFile, _, sender, err := s.startTraffic()
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -934,6 +928,23 @@ type capture struct {
 	buf  bytes.Buffer
 	w    *pcapgo.Writer
 	done chan struct{}
+}
+
+// startTraffic starts the sink on the HA (records in rx.jsonl of the
+// run's directory) and, 100 ms later, the MN's generator towards it; it
+// returns the records' file, the sink's address and the generator.
+func (s *station) startTraffic() (sinkFile, sinkAddr string, sender *proc, err error) {
+	sinkFile = filepath.Join(s.dir, "rx.jsonl")
+	sinkAddr = netip.AddrPortFrom(s.plan.HA, s.plan.SinkPort).String()
+	if _, err := s.start("udpgen sink", topo.NSHA, s.cfg.Bin("udpgen"), "sink", "--listen", sinkAddr, "--out", sinkFile); err != nil {
+		return "", "", nil, err
+	}
+	time.Sleep(100 * time.Millisecond)
+	sender, err = s.start("udpgen send", topo.NSMN, s.cfg.Bin("udpgen"), "send", "--to", sinkAddr, "--interval", interval.String())
+	if err != nil {
+		return "", "", nil, err
+	}
+	return sinkFile, sinkAddr, sender, nil
 }
 
 // handover captures the MN's nAR-side link (from before it comes up), moves

@@ -256,13 +256,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 			return fail("%v", err)
 		}
 	}
-	sinkFile := filepath.Join(dir, "rx.jsonl")
-	sinkAddr := netip.AddrPortFrom(plan.HA, plan.SinkPort).String()
-	if _, err := s.start("udpgen sink", topo.NSHA, s.cfg.Bin("udpgen"), "sink", "--listen", sinkAddr, "--out", sinkFile); err != nil {
-		return fail("%v", err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	sender, err := s.start("udpgen send", topo.NSMN, s.cfg.Bin("udpgen"), "send", "--to", sinkAddr, "--interval", interval.String())
+	sinkFile, sinkAddr, sender, err := s.startTraffic()
 	if err != nil {
 		return fail("%v", err)
 	}
