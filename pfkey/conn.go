@@ -184,7 +184,31 @@ func (c *Conn) receive(ctx context.Context) (*Message, error) {
 		}
 		return nil, fmt.Errorf("pfkey: receive: %w", err)
 	}
-	b := c.buf[:n]
+	return c.decode(c.buf[:n])
+}
+
+// tryReceive returns a message already queued on the socket without
+// waiting for one, and without touching the read deadline: (nil, nil)
+// when none is queued. The kernel queues its reply to a request while
+// handling the write (Linux af_key, FreeBSD key_sendup_mbuf), so a request
+// usually finds its reply this way and needs no timer.
+func (c *Conn) tryReceive() (*Message, error) {
+	var n int
+	var rerr error
+	if err := c.rc.Control(func(fd uintptr) { n, rerr = unix.Read(int(fd), c.buf) }); err != nil {
+		return nil, fmt.Errorf("pfkey: receive: %w", err)
+	}
+	if rerr == unix.EAGAIN {
+		return nil, nil
+	}
+	if rerr != nil {
+		return nil, fmt.Errorf("pfkey: receive: %w", rerr)
+	}
+	return c.decode(c.buf[:n])
+}
+
+// decode unmarshals a received message (b is wiped afterwards).
+func (c *Conn) decode(b []byte) (*Message, error) {
 	defer clear(b)
 	m, err := c.d.Unmarshal(b)
 	if err != nil {
@@ -234,13 +258,28 @@ func isReply(req, m *Message) bool {
 func (c *Conn) Do(ctx context.Context, req *Message) (*Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	stop := c.watch(ctx)
-	defer stop()
 	if err := c.send(req); err != nil {
 		return nil, err
 	}
+	// Queued messages are read without a timer; the deadline and ctx are
+	// armed only when the socket has to be waited on.
+	var stop func()
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
 	for {
-		m, err := c.receive(ctx)
+		var m *Message
+		var err error
+		if stop == nil {
+			if m, err = c.tryReceive(); m == nil && err == nil {
+				stop = c.watch(ctx)
+				continue
+			}
+		} else {
+			m, err = c.receive(ctx)
+		}
 		if err != nil {
 			if skippable(err, req, false) {
 				continue
