@@ -140,10 +140,12 @@
 // keys and algorithms, then the old ones deleted; policies likewise. The
 // same move split around the CTAR (MNPlan): PrepareMN installs the new
 // policies and the SAs towards the MN (before the move when the handover
-// is predicted), Activate adds the MN's outbound SAs on the CTAA and
-// re-inserts the outbound policies (Linux then sends at once the packets
-// it held for the missing SA, with net.core.xfrm_larval_drop = 0), Retire
-// deletes the old entries.
+// is predicted); on Linux it also parks the MN's outbound SAs under a
+// reqid no policy uses, so that Activate, on the CTAA, is one
+// SADB_X_SPDUPDATE making the outbound policy `unique` with that reqid
+// (the kernel then sends at once the packets it held for the missing SA,
+// with net.core.xfrm_larval_drop = 0); elsewhere Activate adds the held
+// SAs. Retire deletes the old entries.
 //
 // # SPI collisions (paper 3.2.3)
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ikectx/ikectx/pfkey"
@@ -53,6 +54,16 @@ type MNResult struct {
 // the move and the CTAA are lost instead; before the split they were sent
 // to a nAR that had not activated the context yet, and lost there.
 //
+// On Linux the SA from the MN is not held in memory but parked: PrepareMN
+// installs it under a reqid that no policy uses (xfrm_state_find looks
+// for an outbound SA with the policy template's exact reqid, so no packet
+// can use it yet), and Activate is a single SADB_X_SPDUPDATE that makes
+// the outbound policy `unique` with that reqid: the same call re-inserts
+// the policy, so the queued packets leave at once through the parked SA.
+// The MN's IKE daemon later negotiates under that reqid, as racoon does
+// for any `unique` policy. Elsewhere (FreeBSD) the SA is held and added
+// by Activate.
+//
 // The held SAs' keys live in the plan until Activate installs them or Wipe
 // clears them.
 type MNPlan struct {
@@ -62,6 +73,7 @@ type MNPlan struct {
 
 	held    []*pfkey.SAEntry     // SAs from the new CoA, not installed yet (keys)
 	kick    []*pfkey.PolicyEntry // new outbound policies, re-inserted after held
+	parked  []*pfkey.PolicyEntry // outbound policies switched to a parked SA's reqid
 	inPlace []*pfkey.PolicyEntry // selector unchanged: SPDUPDATE on activation
 	oldSAs  []*pfkey.SAEntry     // to delete (no keys)
 	oldPols []*pfkey.PolicyEntry // to delete (selector changed)
@@ -150,6 +162,10 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 			}
 		}
 	}
+	var park func() (uint32, error)
+	if d == pfkey.Linux {
+		park = parkedReqIDs(ctx, k, sas)
+	}
 	now := time.Now()
 	for _, e := range sas {
 		ne, err := installEntry(saFrom(e, d, now), d, rw)
@@ -163,7 +179,24 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 		}
 		p.oldSAs = append(p.oldSAs, old)
 		if sameAddr(e.Src, mv.OldCoA) {
-			p.held = append(p.held, ne) // from the MN: waits for the CTAA
+			// from the MN: parked (Linux) or held until the CTAA
+			if i := p.kickFor(ne); park != nil && i >= 0 {
+				reqid, err := park()
+				if err != nil {
+					return fail(fmt.Errorf("ipsecmod: mn-rewrite: park SA %v: %w", ne, err))
+				}
+				ne.ReqID = reqid
+				err = k.Add(ctx, ne)
+				ne.Wipe()
+				if err != nil {
+					return fail(fmt.Errorf("ipsecmod: mn-rewrite: park SA %v (was %v) under reqid %d: %w", ne, e, reqid, err))
+				}
+				p.Prepared.SAs++
+				p.parked = append(p.parked, switchReqID(p.kick[i], ne, reqid))
+				p.kick = slices.Delete(p.kick, i, i+1)
+				continue
+			}
+			p.held = append(p.held, ne)
 			continue
 		}
 		err = k.Add(ctx, ne)
@@ -174,6 +207,65 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 		p.Prepared.SAs++
 	}
 	return p, nil
+}
+
+// kickFor is the index in p.kick of the outbound policy whose tunnel
+// request ends at sa's addresses, or -1.
+func (p *MNPlan) kickFor(sa *pfkey.SAEntry) int {
+	for i, np := range p.kick {
+		for _, r := range np.Requests {
+			if r.Mode == pfkey.ModeTunnel && r.Proto == pfkey.ProtoESP && sa.Type == pfkey.SATypeESP &&
+				sameAddr(r.Src.Addr(), sa.Src) && sameAddr(r.Dst.Addr(), sa.Dst) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// switchReqID is np with its request towards sa made `unique` under reqid.
+func switchReqID(np *pfkey.PolicyEntry, sa *pfkey.SAEntry, reqid uint32) *pfkey.PolicyEntry {
+	q := np.Clone()
+	for i := range q.Requests {
+		r := &q.Requests[i]
+		if r.Mode == pfkey.ModeTunnel && sameAddr(r.Src.Addr(), sa.Src) && sameAddr(r.Dst.Addr(), sa.Dst) {
+			r.Level, r.ReqID = pfkey.LevelUnique, reqid
+		}
+	}
+	return q
+}
+
+// maxManualReqID is the largest reqid Linux PF_KEY keeps as given for a
+// `unique` request (IPSEC_MANUAL_REQID_MAX); larger ones are replaced.
+const maxManualReqID = 0x3fff
+
+// parkedReqIDs returns a source of reqids for parked SAs: from
+// maxManualReqID down, skipping those any policy or the MN's SAs use.
+func parkedReqIDs(ctx context.Context, k Kernel, sas []*pfkey.SAEntry) func() (uint32, error) {
+	used := map[uint32]bool{0: true}
+	for _, s := range sas {
+		used[s.ReqID] = true
+	}
+	pols, err := k.Policies(ctx)
+	next := uint32(maxManualReqID)
+	return func() (uint32, error) {
+		if err != nil {
+			return 0, fmt.Errorf("read the SPD for a free reqid: %w", err)
+		}
+		for _, p := range pols {
+			for _, r := range p.Requests {
+				used[r.ReqID] = true
+			}
+		}
+		pols = nil
+		for ; next > 0; next-- {
+			if !used[next] {
+				used[next] = true
+				return next, nil
+			}
+		}
+		return 0, fmt.Errorf("no free reqid up to %d", maxManualReqID)
+	}
 }
 
 // Held is the number of SAs (from the MN to the nAR) Activate will add.
@@ -197,6 +289,11 @@ func (p *MNPlan) Activate(ctx context.Context, k Kernel) (MNResult, error) {
 		}
 		ne.Wipe()
 		res.SAs++
+	}
+	for _, np := range p.parked {
+		if err := k.SPDUpdate(ctx, np); err != nil {
+			return res, fmt.Errorf("ipsecmod: mn-rewrite: switch policy %v to its parked SA: %w", np, err)
+		}
 	}
 	if len(p.held) > 0 && k.Dialect() == pfkey.Linux {
 		for _, np := range p.kick {

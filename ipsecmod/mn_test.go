@@ -22,8 +22,11 @@ func mnKernel() *fakeKernel {
 	return k
 }
 
+// TestPrepareActivateMN: the held path (FreeBSD, or a Linux policy with
+// no tunnel request for the SA): the SA from the MN waits in the plan.
 func TestPrepareActivateMN(t *testing.T) {
 	k := mnKernel()
+	k.d = pfkey.FreeBSD
 	mv := MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar}
 	p, err := PrepareMN(bg, k, mv)
 	if err != nil {
@@ -60,9 +63,9 @@ func TestPrepareActivateMN(t *testing.T) {
 	if err != nil || res.SAs != 2 || res.Policies != 2 {
 		t.Fatal(res, err)
 	}
-	// The held SA, then the outbound policy re-inserted (Linux releases
-	// the packets queued on it); the old entries go with Retire.
-	if want := []string{"Add", "SPDUpdate"}; !slices.Equal(k.calls, want) {
+	// The held SA (FreeBSD has no queue to release: no re-insert); the
+	// old entries go with Retire.
+	if want := []string{"Add"}; !slices.Equal(k.calls, want) {
 		t.Fatal(k.calls, "want", want)
 	}
 	if len(k.sas) != 4 || len(k.pols) != 4 {
@@ -115,8 +118,73 @@ func TestPrepareMNFreeBSDNoRequeue(t *testing.T) {
 	}
 }
 
+// TestPrepareActivateMNParked: on Linux the SA from the MN goes in at
+// PrepareMN under a reqid no policy uses, and the CTAA costs one
+// SADB_X_SPDUPDATE: the outbound policy made unique with that reqid.
+func TestPrepareActivateMNParked(t *testing.T) {
+	k := mnKernel()
+	k.sas[0].ReqID = maxManualReqID // taken: the next one down is used
+	p, err := PrepareMN(bg, k, MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Held() != 0 || p.Prepared.SAs != 2 || p.Prepared.Policies != 2 {
+		t.Fatal(p.Prepared, p.Held())
+	}
+	var parked *pfkey.SAEntry
+	for _, s := range k.sas {
+		if s.SPI == 0x1000 && s.Src == mnNew && s.Dst == nar {
+			parked = s
+		}
+	}
+	if parked == nil || parked.ReqID != maxManualReqID-1 {
+		t.Fatal("parked SA:", parked)
+	}
+	out := func() *pfkey.PolicyEntry {
+		for _, q := range k.pols {
+			if q.Dir == pfkey.DirOutbound && q.InvolvesHost(mnNew) {
+				return q
+			}
+		}
+		return nil
+	}
+	if o := out(); o == nil || o.Requests[0].ReqID == parked.ReqID {
+		t.Fatal("the outbound policy must not select the parked SA before the CTAA:", o)
+	}
+	k.calls = nil
+	res, err := p.Activate(bg, k)
+	if err != nil || res.SAs != 2 || res.Policies != 2 {
+		t.Fatal(res, err)
+	}
+	if want := []string{"SPDUpdate"}; !slices.Equal(k.calls, want) {
+		t.Fatal(k.calls, "want", want)
+	}
+	if o := out(); o == nil || o.Requests[0].Level != pfkey.LevelUnique || o.Requests[0].ReqID != parked.ReqID || o.Requests[0].Dst.Addr() != nar {
+		t.Fatal("after the CTAA:", o)
+	}
+	if err := p.Retire(bg, k); err != nil || len(k.sas) != 2 || len(k.pols) != 2 {
+		t.Fatal(err, k.sas, k.pols)
+	}
+	// The switch failing names the policy; the SPD failing to read stops
+	// the preparation.
+	k = mnKernel()
+	if p, err = PrepareMN(bg, k, MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar}); err != nil {
+		t.Fatal(err)
+	}
+	k.fail["SPDUpdate"] = errBoom
+	if _, err := p.Activate(bg, k); err == nil || !strings.Contains(err.Error(), "parked SA") {
+		t.Fatal(err)
+	}
+	k = mnKernel()
+	k.fail["Policies"] = errBoom
+	if _, err := PrepareMN(bg, k, MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar}); err == nil || !strings.Contains(err.Error(), "free reqid") {
+		t.Fatal(err)
+	}
+}
+
 func TestPrepareMNWipeAndErrors(t *testing.T) {
 	k := mnKernel()
+	k.d = pfkey.FreeBSD
 	p, err := PrepareMN(bg, k, MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar})
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +206,7 @@ func TestPrepareMNWipeAndErrors(t *testing.T) {
 	}
 	// Activation's SA add failing names the SA.
 	k = mnKernel()
+	k.d = pfkey.FreeBSD
 	p, err = PrepareMN(bg, k, MNMove{OldCoA: mnOld, NewCoA: mnNew, OldAR: par, NewAR: nar})
 	if err != nil {
 		t.Fatal(err)
