@@ -24,28 +24,49 @@ const OpTransferred shm.Op = 5
 
 // Serve answers cxtpd's requests on seg (the context module's role) until
 // ctx is done: CAPTURE, PREINSTALL, ACTIVATE (data: the MN's new CoA),
-// DISCARD and TRANSFERRED, for the module's four FPTs.
+// DISCARD and TRANSFERRED, for the module's four FPTs. Requests found in one
+// scan (a CTAR's batch of activations) are answered together: one wake-up
+// signal to cxtpd after the last of them, not one per request.
 func (m *Module) Serve(ctx context.Context, seg *shm.Segment) error {
 	ev, err := seg.Events(ctx)
 	if err != nil {
 		return err
 	}
-	for e := range ev {
-		if e.State != shm.StateRequest || e.Err != nil {
-			continue
+	owed := false // replies posted without a wake-up signal yet
+	wake := func() {
+		if owed {
+			if err := seg.Wake(); err != nil {
+				m.cfg.Log.Warn("ipsecmod: shm wake", "err", err) // cxtpd's rescan still finds the results
+			}
+			owed = false
 		}
-		rec, err := seg.Accept(e.Slot)
-		if err != nil {
-			continue // withdrawn by cxtpd, or corrupt
-		}
-		st, data := m.Handle(ctx, rec)
-		if err := seg.Complete(e.Slot, st, data); err != nil {
-			m.cfg.Log.Error("ipsecmod: shm complete", "slot", e.Slot, "mn", rec.MN, "err", err)
-		}
-		clear(data) // a captured context holds keys
-		clear(rec.Data)
 	}
+	for e := range ev {
+		m.serveOne(ctx, seg, e, &owed)
+		if len(ev) == 0 {
+			wake()
+		}
+	}
+	wake()
 	return nil
+}
+
+func (m *Module) serveOne(ctx context.Context, seg *shm.Segment, e shm.Event, owed *bool) {
+	if e.State != shm.StateRequest || e.Err != nil {
+		return
+	}
+	rec, err := seg.Accept(e.Slot)
+	if err != nil {
+		return // withdrawn by cxtpd, or corrupt
+	}
+	st, data := m.Handle(ctx, rec)
+	if err := seg.Reply(e.Slot, st, data); err != nil {
+		m.cfg.Log.Error("ipsecmod: shm reply", "slot", e.Slot, "mn", rec.MN, "err", err)
+	} else {
+		*owed = true
+	}
+	clear(data) // a captured context holds keys
+	clear(rec.Data)
 }
 
 // Handle performs one shm request and returns the result status and data.
