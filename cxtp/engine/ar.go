@@ -81,6 +81,9 @@ type ARConfig struct {
 	// HandlerTimeout bounds PreInstall, Activate and Discard (1 s);
 	// Capture is bounded by MaxTransferTime.
 	HandlerTimeout time.Duration
+	// AfterAckDelay postpones the activations after the CTAA (AfterAck
+	// handlers) and the CTDR that follows them (0: right after the CTAA).
+	AfterAckDelay time.Duration
 
 	Log *slog.Logger // default: discard
 }

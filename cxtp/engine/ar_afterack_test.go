@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ikectx/ikectx/cxtp"
 )
@@ -125,5 +127,57 @@ func TestAfterAckAndBatch(t *testing.T) {
 	w.deliver(nil)
 	if len(batch.calls) != 1 || len(hs[fptIKE].calls) != before {
 		t.Fatal("activated again on a retransmitted CTAR")
+	}
+}
+
+// TestAfterAckDelay: with AfterAckDelay the FPTs activated after the CTAA,
+// and the CTDR reporting them, wait for the delay; the CTAA does not.
+func TestAfterAckDelay(t *testing.T) {
+	hs := map[cxtp.FPT]*probe{}
+	w := newWorld(t, func(cp, cn *ARConfig) {
+		cn.AfterAckDelay = 100 * time.Millisecond
+		for _, f := range []cxtp.FPT{fptSP, fptIKE} {
+			hp := newFake()
+			hp.contexts[aMN] = bytes.Repeat([]byte{byte(f)}, 40)
+			if err := cp.Registry.Register(Registration{FPT: f, Handler: hp}); err != nil {
+				t.Fatal(err)
+			}
+			h := &probe{fakeHandler: newFake(), after: f == fptIKE}
+			hs[f] = h
+			if err := cn.Registry.Register(Registration{FPT: f, Handler: h}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, h := range hs {
+		h.w = w
+	}
+	w.par.Trigger(aMN, aNAR)
+	w.deliver(nil)
+	var at result
+	if err := w.mn.Attach(aNARx, aPARx, aMN, nil, at.cb); err != nil {
+		t.Fatal(err)
+	}
+	w.deliver(nil)
+	if r := at.one(t); r.Err != nil || len(r.Failures) != 0 {
+		t.Fatalf("CTAA: %+v", r)
+	}
+	if hs[fptSP].active[aMN] != aMN2 {
+		t.Fatal("the traffic FPT must be active at the CTAA")
+	}
+	if slices.Contains(hs[fptIKE].calls, "activate") || len(w.sent(cxtp.TypeCTDR)) != 0 {
+		t.Fatalf("before the delay: IKE FPT calls %v, CTDRs %d, want no activation and no CTDR", hs[fptIKE].calls, len(w.sent(cxtp.TypeCTDR)))
+	}
+	w.clk.Advance(100 * time.Millisecond)
+	w.deliver(nil)
+	if hs[fptIKE].active[aMN] != aMN2 {
+		t.Fatal("the IKE FPT was not activated after the delay")
+	}
+	ctdr := w.sent(cxtp.TypeCTDR)
+	if len(ctdr) != 1 || !ctdr[0].msg(t).(*cxtp.CTDR).Success {
+		t.Fatalf("CTDR after the delay: %v", ctdr)
+	}
+	if m := w.nar.Metrics(); m.Activated != 1 {
+		t.Fatalf("nAR metrics %+v", m)
 	}
 }

@@ -378,27 +378,44 @@ func (a *AR) activate(e *inEntry, src netip.Addr, m *cxtp.CTAR) {
 	}
 	a.cfg.Log.Info("cxtp: context activated", "mn", e.prev, "new", src, "par", e.par, "fpts", activated, "failed", len(failures), "after_ctaa", len(later))
 	e.ctaa = a.sendMN(src, &cxtp.CTAA{PrevCoA: e.prev, Failures: failures})
-	// After the CTAA: what does not carry the MN's traffic. Its failures
-	// reach the pAR in the CTDR.
-	lateErrs := a.activateFPTs(e, src, later)
-	for i, f := range later {
-		if lateErrs[i] != nil {
-			a.cfg.Log.Error("cxtp: activation after the CTAA failed", "mn", e.prev, "fpt", uint16(f), "err", lateErrs[i])
-			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusInstallFailed})
-			continue
-		}
-		activated++
-	}
-	if len(later) > 0 {
-		a.cfg.Log.Info("cxtp: context activated after the CTAA", "mn", e.prev, "fpts", len(later), "failed", len(failures))
-	}
-	if activated > 0 {
-		a.metrics.add(&a.metrics.activated)
-	}
-	a.sendAR(e.par, &cxtp.CTDR{Success: len(failures) == 0, PrevCoA: e.prev, Status: failures})
 	ctaa := e.ctaa
 	a.toTombstone(e, inActivated)
 	e.ctaa = ctaa
+	// After the CTAA: what does not carry the MN's traffic, then the CTDR,
+	// which reports its failures to the pAR. With AfterAckDelay it waits,
+	// so that the MN's first packets through the new SAs do not compete
+	// with it (an IKE daemon's import) for this router's CPU.
+	finish := func() {
+		lateErrs := a.activateFPTs(e, src, later)
+		for i, f := range later {
+			if lateErrs[i] != nil {
+				a.cfg.Log.Error("cxtp: activation after the CTAA failed", "mn", e.prev, "fpt", uint16(f), "err", lateErrs[i])
+				failures = append(failures, cxtp.FPTStatus{FPT: f, Status: cxtp.StatusInstallFailed})
+				continue
+			}
+			activated++
+		}
+		if len(later) > 0 {
+			a.cfg.Log.Info("cxtp: context activated after the CTAA", "mn", e.prev, "fpts", len(later), "failed", len(failures))
+		}
+		if activated > 0 {
+			a.metrics.add(&a.metrics.activated)
+		}
+		a.sendAR(e.par, &cxtp.CTDR{Success: len(failures) == 0, PrevCoA: e.prev, Status: failures})
+	}
+	if len(later) == 0 || a.cfg.AfterAckDelay <= 0 {
+		finish()
+		return
+	}
+	a.cfg.Clock.AfterFunc(a.cfg.AfterAckDelay, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.closed {
+			a.cfg.Log.Warn("cxtp: closed before the activations after the CTAA", "mn", e.prev, "fpts", len(later))
+			return
+		}
+		finish()
+	})
 }
 
 // activateFPTs activates fpts (those in e.fail are skipped) and returns
