@@ -17,8 +17,10 @@ const usage = `usage:
   cxtpd trigger -c FILE MN NAR     AR: predictive transfer of MN's context
   cxtpd cancel  -c FILE MN         AR: cancel it (CTC)
   cxtpd state   -c FILE MN         AR: where MN's context stands
-  cxtpd handover -c FILE NAR       MN: ask the current AR for a predictive transfer
-  cxtpd attach  -c FILE NAR NEWADDR MN: activate the context at NAR (CTAR)
+  cxtpd handover -c FILE NAR [NEWADDR]  MN: ask the current AR for a predictive
+                             transfer (with move_ipsec and NEWADDR: prepare the MN's move)
+  cxtpd attach  -c FILE NAR NEWADDR MN: activate the context at NAR (CTAR; with
+                             move_ipsec the MN's own SAD/SPD move is switched on the CTAA)
 `
 
 // Main is cxtpd's command line; it returns the exit status.

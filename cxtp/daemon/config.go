@@ -65,6 +65,9 @@ type TimersConfig struct {
 	ModuleTimeout Duration `toml:"module_timeout"`
 	// GiveUp is how long the MN role retransmits a CTAR without answer.
 	GiveUp Duration `toml:"give_up"`
+	// AfterAckDelay postpones the nAR's activations of after_ack FPTs and
+	// the CTDR after them (0: right after the CTAA).
+	AfterAckDelay Duration `toml:"after_ack_delay"`
 }
 
 // SecurityConfig holds global security switches.
@@ -125,6 +128,10 @@ type MobileConfig struct {
 	AR netip.Addr `toml:"ar"`
 	// FPTs are the feature profiles requested in CTAR (empty: all).
 	FPTs []int `toml:"fpts"`
+	// MoveIPsec makes the MN role move the MN's own SAD/SPD to the new
+	// CoA and AR itself (MNMover): prepared on `handover NAR NCOA` or
+	// while the CTAR is on its way, activated on the CTAA.
+	MoveIPsec bool `toml:"move_ipsec"`
 }
 
 // ConfigError is a configuration error with its place.
@@ -243,6 +250,9 @@ func (v *validator) run() error {
 	}
 	if t.RetryMax < t.RequestRetry {
 		return v.fail("timers.retry_max", -1, "smaller than request_retry")
+	}
+	if t.AfterAckDelay < 0 || t.AfterAckDelay.D() > t.ContextLifetime.D() {
+		return v.fail("timers.after_ack_delay", -1, "must be between 0 and context_lifetime")
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "":

@@ -60,6 +60,7 @@ name = "/x"
 		{"dup fpt", base + peer + mod + "[[module]]\nname = \"n\"\nfpts = [1]\n", "module[1].fpts", 14},
 		{"after_ack not in fpts", base + peer + "[[module]]\nname = \"m\"\nfpts = [1]\nafter_ack = [2]\n", "module[0].after_ack", 12},
 		{"bad duration", base + "[timers]\ncontext_lifetime = \"soon\"\n" + peer + mod, "timers.context_lifetime", 8},
+		{"negative after_ack_delay", base + "[timers]\nafter_ack_delay = \"-1s\"\n" + peer + mod, "timers.after_ack_delay", 8},
 		{"syntax", base + "x = = 1\n", "", 7},
 	}
 	for _, tc := range cases {

@@ -151,7 +151,7 @@ func runAR(ctx context.Context, c *Config, log *slog.Logger) (err error) {
 		Lifetime: c.Timers.ContextLifetime.D(), MaxTransferTime: c.Timers.MaxTransferTime.D(),
 		RequestRetry: c.Timers.RequestRetry.D(), RetryMax: c.Timers.RetryMax.D(),
 		RequestRate: c.Timers.RequestRate, SeqWindow: c.Timers.SeqWindow.D(),
-		HandlerTimeout: c.Timers.ModuleTimeout.D(), Log: log,
+		HandlerTimeout: c.Timers.ModuleTimeout.D(), AfterAckDelay: c.Timers.AfterAckDelay.D(), Log: log,
 	})
 	if err != nil {
 		return err

@@ -15,7 +15,9 @@
 //	[shm]           name (segment), slots (64)
 //	[timers]        context_lifetime (30s), max_transfer_time (200ms),
 //	                request_retry (2s), retry_max (15s), request_rate (10),
-//	                seq_window (7s), module_timeout (1s), give_up (45s, MN)
+//	                seq_window (7s), module_timeout (1s), give_up (45s, MN),
+//	                after_ack_delay (0s: how long the nAR waits after the
+//	                CTAA before the after_ack activations and the CTDR)
 //	[security]      allow_plaintext (false), skip_spd_check (false: with
 //	                cmd/cxtpd, a peer's protected = true is checked against
 //	                the kernel SPD through PF_KEY before key material goes
@@ -30,7 +32,11 @@
 //	                IKE SA, which does not carry the MN's traffic). A
 //	                CTAR's other FPTs of one module are activated in one
 //	                round through its segment (one wake-up signal)
-//	[mobile]        MN role: ar (current AR), key, fpts (requested; empty=all)
+//	[mobile]        MN role: ar (current AR), key, fpts (requested; empty=all),
+//	                move_ipsec (the MN's own SAD/SPD moved by this daemon:
+//	                prepared on `handover NAR NEWADDR` or while the CTAR is
+//	                on its way, switched in the CTAA's receive path; see
+//	                mover.go; cmd/cxtpd links ipsecmod's over PF_KEY)
 //
 // `cxtpd -t -c FILE` checks a file: every error names FILE:LINE:COL and the
 // key; unknown keys are errors.

@@ -34,6 +34,7 @@ type mnDaemon struct {
 	curAR netip.Addr                    // current access router
 	src   map[netip.Addr]netip.Addr     // AR -> the address to send to it from
 	conns map[netip.Addr]transport.Conn // bound per local address
+	next  *move                         // the MN's move prepared by `handover NAR NCOA`
 }
 
 func (d *mnDaemon) Send(ar netip.Addr, b []byte) error {
@@ -93,6 +94,9 @@ func runMN(ctx context.Context, c *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if c.Mobile.MoveIPsec && Mover == nil {
+		return errors.New("[mobile] move_ipsec: this cxtpd has no MN move (cmd/cxtpd links ipsecmod's)")
+	}
 	if _, err := net.InterfaceByName(c.Interface); err != nil {
 		return fmt.Errorf("interface %q: %w", c.Interface, err)
 	}
@@ -150,12 +154,37 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		var ncoa netip.Addr
+		if len(args) > 2 {
+			if ncoa, err = addr(2); err != nil {
+				return "", err
+			}
+		}
 		d.mu.Lock()
 		d.src[curAR] = cur
 		d.mu.Unlock()
-		return d.wait(ctx, func(done func(engine.Result)) error {
+		out, err := d.wait(ctx, func(done func(engine.Result)) error {
 			return d.eng.Handover(curAR, nar, cur, d.fpts(), done)
 		})
+		if err != nil || !d.cfg.Mobile.MoveIPsec || !ncoa.IsValid() {
+			return out, err
+		}
+		// The handover is predicted: the MN's own move is prepared now,
+		// its outbound SAs wait for the CTAA.
+		m := newMove(MNMove{OldCoA: cur, NewCoA: ncoa, OldAR: curAR, NewAR: nar})
+		m.start(Mover)
+		out += m.report()
+		if err := m.moveErr(); err != nil {
+			m.discard()
+			return out, err
+		}
+		d.mu.Lock()
+		if d.next != nil {
+			d.next.discard()
+		}
+		d.next = m
+		d.mu.Unlock()
+		return out, nil
 	case "attach":
 		nar, err := addr(1)
 		if err != nil {
@@ -170,10 +199,48 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 		}
 		d.mu.Lock()
 		d.src[nar] = newAddr
+		m := d.next
+		d.next = nil
 		d.mu.Unlock()
+		mv := MNMove{OldCoA: cur, NewCoA: newAddr, OldAR: curAR, NewAR: nar}
+		prepared := m != nil && m.mv == mv
+		if m != nil && !prepared {
+			m.discard() // prepared for another move
+			m = nil
+		}
+		if m == nil && d.cfg.Mobile.MoveIPsec {
+			m = newMove(mv)
+		}
 		out, err := d.wait(ctx, func(done func(engine.Result)) error {
-			return d.eng.Attach(nar, curAR, cur, d.fpts(), done)
+			err := d.eng.Attach(nar, curAR, cur, d.fpts(), func(r engine.Result) {
+				if m != nil && r.Err == nil {
+					// the nAR's context is active: open the MN's path
+					// here, in the CTAA's receive path
+					m.activateOn(time.Now())
+				}
+				done(r)
+			})
+			if err == nil && m != nil && !prepared {
+				m.start(Mover) // reactive: while the CTAR is on its way
+			}
+			return err
 		})
+		if m != nil {
+			if err != nil {
+				m.discard()
+				return out, err
+			}
+			out += m.report()
+			if err = m.moveErr(); err != nil {
+				m.discard()
+				return out, err
+			}
+			go func() {
+				if err := m.retire(); err != nil {
+					d.log.Error("cxtp: MN move: retire the old CoA's entries", "old", mv.OldCoA, "err", err)
+				}
+			}()
+		}
 		if err == nil {
 			d.mu.Lock()
 			d.cur, d.curAR = newAddr, nar

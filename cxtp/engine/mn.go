@@ -220,8 +220,10 @@ func (m *MNEngine) HandleAR(from netip.Addr, b []byte) {
 	r.timer.Stop()
 	delete(m.pending, r.key)
 	m.mu.Unlock()
-	m.cfg.Log.Info("cxtp: CTAA", "ar", from, "prev", ctaa.PrevCoA, "failed", len(ctaa.Failures), "attempts", r.tries)
+	elapsed := m.cfg.Clock.Now().Sub(r.started)
 	if r.done != nil {
-		r.done(Result{AR: from, Failures: ctaa.Failures, Attempts: r.tries, Elapsed: m.cfg.Clock.Now().Sub(r.started)})
+		// first: the caller may open the MN's path on it
+		r.done(Result{AR: from, Failures: ctaa.Failures, Attempts: r.tries, Elapsed: elapsed})
 	}
+	m.cfg.Log.Info("cxtp: CTAA", "ar", from, "prev", ctaa.PrevCoA, "failed", len(ctaa.Failures), "attempts", r.tries, "elapsed", elapsed)
 }
