@@ -63,12 +63,20 @@ func qemuArgs(kernel, initrd string, memMB int, accel string) []string {
 	}
 	return []string{
 		"-accel", accel, "-cpu", cpu,
-		"-m", strconv.Itoa(memMB), "-smp", "1",
+		"-m", strconv.Itoa(memMB), "-smp", labSMP(),
 		"-nographic", "-no-reboot",
 		"-nic", "none", // no NIC: no option ROM to probe, no network outside
 		"-kernel", kernel, "-initrd", initrd,
 		"-append", kernelCmdline(),
 	}
+}
+
+// labSMP is the guest's CPU count: 1, or $IKECTX_LAB_SMP (1-8).
+func labSMP() string {
+	if n, err := strconv.Atoi(os.Getenv("IKECTX_LAB_SMP")); err == nil && n >= 1 && n <= 8 {
+		return strconv.Itoa(n)
+	}
+	return "1"
 }
 
 // qemuBinary finds qemu-system-x86_64.

@@ -7,6 +7,7 @@ import (
 
 func TestQemuArgs(t *testing.T) {
 	t.Setenv("IKECTX_LAB_APPEND", "")
+	t.Setenv("IKECTX_LAB_SMP", "")
 	got := strings.Join(qemuArgs("/k/vmlinux", "/w/initrd.cpio", 512, "tcg"), " ")
 	want := "-accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot -nic none -kernel /k/vmlinux -initrd /w/initrd.cpio -append " + KernelCmdline
 	if got != want {
@@ -14,6 +15,12 @@ func TestQemuArgs(t *testing.T) {
 	}
 	if got := strings.Join(qemuArgs("k", "i", 256, "kvm"), " "); !strings.Contains(got, "-accel kvm -cpu host -m 256") {
 		t.Errorf("kvm args %s", got)
+	}
+	for env, want := range map[string]string{"4": "-smp 4", "0": "-smp 1", "9": "-smp 1", "x": "-smp 1"} {
+		t.Setenv("IKECTX_LAB_SMP", env)
+		if got := strings.Join(qemuArgs("k", "i", 256, "tcg"), " "); !strings.Contains(got, want+" ") {
+			t.Errorf("IKECTX_LAB_SMP=%s: %s, want %s", env, got, want)
+		}
 	}
 	t.Setenv("IKECTX_LAB_APPEND", "cryptomgr.notests")
 	if got := kernelCmdline(); got != KernelCmdline+" cryptomgr.notests" {
