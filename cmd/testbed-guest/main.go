@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	loss := fs.String("loss", "", "netem loss on the access links (e.g. 1%)")
 	before := fs.Float64("before", 1.5, "seconds of traffic through the pAR before the handover")
 	after := fs.Float64("after", 1, "seconds of traffic after the restoration")
+	sched := fs.Bool("sched", false, "record the kernel's task switches during each handover: CPU time per process in the set-up window")
 	bin := fs.String("bin", "/usr/local/bin", "directory of the project's binaries (racoon, setkey, udpgen, cxtpd, ipsec-cxtpd)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "testbed-guest: %v\n", err)
 		return 2
 	}
-	cfg := scenario.Config{Runs: *runs, Scenarios: scs, Delay: *delay, Loss: *loss, Before: *before, After: *after, Out: stdout, Log: stderr,
+	cfg := scenario.Config{Runs: *runs, Scenarios: scs, Delay: *delay, Loss: *loss, Before: *before, After: *after, Sched: *sched, Out: stdout, Log: stderr,
 		Bin: func(name string) string { return filepath.Join(*bin, name) }}
 	if err := scenario.Main(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "testbed-guest: %v\n", err)

@@ -21,7 +21,7 @@ import (
 )
 
 const table1Usage = `usage: testbed table1 [--runs N] [--json FILE] [--out DIR] [--scenarios LIST]
-                     [--delay D] [--loss P] [--check] [--host] [--timeout D] [--mem MB] [-v]`
+                     [--delay D] [--loss P] [--check] [--sched] [--host] [--timeout D] [--mem MB] [-v]`
 
 type table1Flags struct {
 	labFlags
@@ -32,6 +32,7 @@ type table1Flags struct {
 	delay     string
 	loss      string
 	check     bool
+	sched     bool
 	from      string
 }
 
@@ -44,6 +45,7 @@ func parseTable1Flags(args []string) (table1Flags, error) {
 	fs.StringVar(&f.scenarios, "scenarios", "all", "comma-separated: main, aggressive, predictive, reactive, ikev2 (iked), charon, ikev2-ct, collision (or the full names)")
 	fs.StringVar(&f.delay, "delay", "", "netem delay on the access links (e.g. 5ms)")
 	fs.StringVar(&f.loss, "loss", "", "netem loss on the access links (e.g. 1%)")
+	fs.BoolVar(&f.sched, "sched", false, "record the kernel's task switches (ftrace sched_switch) during each handover and report the CPU time each station's process held between the attachment and the first delivery")
 	fs.BoolVar(&f.check, "check", false, "short self-check: fail unless every scenario that ran restored MN-HA traffic with the expected messages (CTAR 106, CTAA 82, then a 3-message quick-mode rekey MN<->nAR on the transferred phase 1; racoon 11/8)")
 	fs.DurationVar(&f.timeout, "timeout", 40*time.Minute, "bound on the whole run")
 	fs.IntVar(&f.mem, "mem", 512, "guest memory in MB")
@@ -137,6 +139,9 @@ func table1(ctx context.Context, f table1Flags) (int, error) {
 	}
 	if f.loss != "" {
 		guestArgs = append(guestArgs, "--loss", f.loss)
+	}
+	if f.sched {
+		guestArgs = append(guestArgs, "--sched")
 	}
 	pw := &progressWriter{verbose: f.verbose}
 	var output string

@@ -98,6 +98,12 @@ type Run struct {
 	PathOpenMS   float64 `json:"path_open_ms,omitempty"`
 	GridWaitMS   float64 `json:"grid_wait_ms,omitempty"`
 	Queued       int     `json:"queued,omitempty"`
+	// CPUMS (table1 --sched): ms of CPU each process (station daemons by
+	// name, "driver" for the testbed's own process, which also plays the
+	// MN's IPsec module; "idle", "kernel", "other") held between the
+	// attachment and the first delivery, from the kernel's sched_switch
+	// events. The stations share the VM's CPUs.
+	CPUMS map[string]float64 `json:"cpu_ms,omitempty"`
 	// NARPhase1s (context transfer) counts the ISAKMP SAs the nAR's racoon
 	// holds after the activation: imported from the pAR's, as it negotiated
 	// none.
@@ -232,6 +238,9 @@ type Row struct {
 	PathOpenFloor Stat     `json:"path_open_over_floor"`
 	Paper         *Paper   `json:"paper,omitempty"`
 	Errors        []string `json:"errors,omitempty"`
+	// CPUMS (table1 --sched): per process, the CPU time it held during the
+	// set-up window, over the runs that recorded it.
+	CPUMS map[string]Stat `json:"cpu_ms,omitempty"`
 	// The quick-mode rekeys MN<->nAR after a context transfer (see
 	// Run.Rekey): how many were tried and succeeded, their time and IKE
 	// frames.
@@ -270,6 +279,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 			continue
 		}
 		var d, l, m, b, am, ab, fm, ex, fl, rk, rf, rb []float64
+		var cpu map[string][]float64
 		var po, gw, ca, mp, ma, df, pf, cr, cw []float64
 		for _, r := range runs {
 			if r.Scenario != sc {
@@ -306,6 +316,12 @@ func Build(runs []Run, notRun map[string]string) Table {
 					pf = append(pf, r.PathOpenMS/r.FloorMS)
 				}
 			}
+			for k, v := range r.CPUMS {
+				if cpu == nil {
+					cpu = map[string][]float64{}
+				}
+				cpu[k] = append(cpu[k], v)
+			}
 			if f, e, ok := r.Phases(); ok {
 				fm = append(fm, f)
 				ex = append(ex, e)
@@ -328,6 +344,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 		row.MNPrepareMS, row.MNActivateMS = stat(mp), stat(ma)
 		row.DelayFloor, row.PathOpenFloor = stat(df), stat(pf)
 		row.CTARWireMS, row.CTAAWireMS = stat(cr), stat(cw)
+		row.CPUMS = cpuStats(cpu, len(d))
 		if row.Runs == 0 && row.Failed == 0 {
 			row.NotRun = "no runs"
 		}
@@ -449,6 +466,17 @@ func (t Table) Markdown(w io.Writer) error {
 	}
 	first = true
 	for _, r := range t.Rows {
+		if len(r.CPUMS) == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\n")
+			first = false
+		}
+		fmt.Fprintf(&b, "- %s: CPU time held between the attachment and the first delivery (kernel sched_switch trace, ms, median): %s\n", r.Label, cpuLine(r))
+	}
+	first = true
+	for _, r := range t.Rows {
 		if r.Rekeys == 0 {
 			continue
 		}
@@ -483,6 +511,50 @@ func (t Table) Markdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cpuStats is per process the statistics of its CPU time over n runs (a
+// process absent from a run's trace held the CPU 0 ms in it).
+func cpuStats(cpu map[string][]float64, n int) map[string]Stat {
+	if len(cpu) == 0 {
+		return nil
+	}
+	out := map[string]Stat{}
+	for k, v := range cpu {
+		for len(v) < n {
+			v = append(v, 0)
+		}
+		out[k] = stat(v)
+	}
+	return out
+}
+
+// cpuLine lists a row's CPU shares (medians), largest first.
+func cpuLine(r Row) string {
+	m := make(map[string]float64, len(r.CPUMS))
+	for k, v := range r.CPUMS {
+		m[k] = v.Median
+	}
+	return CPULine(m)
+}
+
+// CPULine lists CPU times in ms, "name ms, ...", largest first.
+func CPULine(cpu map[string]float64) string {
+	keys := make([]string, 0, len(cpu))
+	for k := range cpu {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if cpu[keys[i]] != cpu[keys[j]] {
+			return cpu[keys[i]] > cpu[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.1f", k, cpu[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func prepWhen(sc string) string {

@@ -289,3 +289,30 @@ func TestPathOpenRow(t *testing.T) {
 		}
 	}
 }
+
+// TestCPURow: table1 --sched's CPU shares per process, median over the
+// runs (absent from a run: 0 ms there), largest first.
+func TestCPURow(t *testing.T) {
+	runs := []Run{
+		{Scenario: Predictive, Index: 1, DelayMS: 40, CPUMS: map[string]float64{"cxtpd@nar": 10, "driver": 4, "idle": 1}},
+		{Scenario: Predictive, Index: 2, DelayMS: 50, CPUMS: map[string]float64{"cxtpd@nar": 12, "driver": 6}},
+		{Scenario: Predictive, Index: 3, DelayMS: 45, CPUMS: map[string]float64{"cxtpd@nar": 8, "driver": 5, "idle": 2}},
+		{Scenario: Main, Index: 1, DelayMS: 500},
+	}
+	tb := Build(runs, nil)
+	r := tb.row(Predictive)
+	if r.CPUMS["cxtpd@nar"].Median != 10 || r.CPUMS["idle"].Median != 1 || r.CPUMS["idle"].Min != 0 {
+		t.Fatalf("%+v", r.CPUMS)
+	}
+	if tb.row(Main).CPUMS != nil {
+		t.Fatal("main has no trace")
+	}
+	var b strings.Builder
+	if err := tb.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "- IKEv1 with context transfer (predictive): CPU time held between the attachment and the first delivery (kernel sched_switch trace, ms, median): cxtpd@nar 10.0, driver 5.0, idle 1.0\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, b.String())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	cxtpdaemon "github.com/ikectx/ikectx/cxtp/daemon"
-	"github.com/ikectx/ikectx/ipsecmod"
-	ipsecdaemon "github.com/ikectx/ikectx/ipsecmod/daemon"
 	"github.com/ikectx/ikectx/pfkey"
 	"github.com/ikectx/ikectx/pfkey/setkey"
 	"github.com/ikectx/ikectx/racoon/admin"
@@ -139,6 +138,9 @@ func progress(r report.Run, runs int) string {
 		}
 	}
 	s += ikev2Progress(r)
+	if len(r.CPUMS) > 0 {
+		s += ", CPU in the set-up window " + report.CPULine(r.CPUMS) + " ms"
+	}
 	if r.LinkChangeMS > 0 {
 		s += fmt.Sprintf(" (link change %.0f ms, %d lost)", r.LinkChangeMS, r.LostLink)
 	}
@@ -182,6 +184,9 @@ type station struct {
 	// modConf, when set, writes ipsec-cxtpd's configuration (default: the
 	// racoon one, topo.Plan.IPsecCxtpd).
 	modConf func(dir, shmName string, par bool) string
+	// mnMove: the MN's cxtpd moves the MN's SAD/SPD itself ([mobile]
+	// move_ipsec; the IKEv1 context transfers, not IKEv2's MOBIKE).
+	mnMove bool
 }
 
 type proc struct {
@@ -259,7 +264,7 @@ func (s *station) startCXTP(ctx context.Context) (mnCtl, narCtl string, err erro
 	}
 	dir := filepath.Join(s.dir, topo.NSMN)
 	conf := filepath.Join(dir, "cxtpd.toml")
-	if err := os.WriteFile(conf, []byte(s.plan.CxtpdMN(dir)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(s.plan.CxtpdMN(dir, s.mnMove)), 0o644); err != nil {
 		return "", "", err
 	}
 	p, err := s.start("cxtpd@mn", topo.NSMN, s.cfg.Bin("cxtpd"), "-c", conf)
@@ -310,7 +315,8 @@ func (s *station) pingRTT(ns string, dst netip.Addr) (float64, error) {
 
 // policyAddTime adds the three policies an activation installs (out, in,
 // fwd; for an MN address that no traffic uses) through PF_KEY in the
-// current namespace, times the adds and removes them.
+// current namespace, times the adds and removes them: the median of three
+// rounds (one round alone varies by a factor of five under emulation).
 func policyAddTime(ctx context.Context, plan topo.Plan) (time.Duration, error) {
 	k, err := pfkey.Open()
 	if err != nil {
@@ -329,17 +335,21 @@ func policyAddTime(ctx context.Context, plan topo.Plan) (time.Duration, error) {
 		{Src: m, Dst: ha, Proto: pfkey.ProtoAny, Dir: pfkey.DirInbound, Type: pfkey.PolicyIPsec, Requests: req(mn, plan.NAR)},
 		{Src: m, Dst: ha, Proto: pfkey.ProtoAny, Dir: pfkey.DirForward, Type: pfkey.PolicyIPsec, Requests: req(mn, plan.NAR)},
 	}
-	t0 := time.Now()
-	for _, p := range ps {
-		if err := k.SPDAdd(ctx, p); err != nil {
-			return 0, fmt.Errorf("SPDADD %v: %w", p, err)
+	var rounds []time.Duration
+	for range 3 {
+		t0 := time.Now()
+		for _, p := range ps {
+			if err := k.SPDAdd(ctx, p); err != nil {
+				return 0, fmt.Errorf("SPDADD %v: %w", p, err)
+			}
+		}
+		rounds = append(rounds, time.Since(t0))
+		for _, p := range ps {
+			k.SPDDelete(ctx, p)
 		}
 	}
-	d := time.Since(t0)
-	for _, p := range ps {
-		k.SPDDelete(ctx, p)
-	}
-	return d, nil
+	slices.Sort(rounds)
+	return rounds[1], nil
 }
 
 // batch runs ip commands of one namespace in one `ip -n NS -batch -`:
@@ -395,6 +405,19 @@ func (s *station) stop(p *proc) {
 		p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// pids maps the running processes' ids to their names.
+func (s *station) pids() map[int]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]string{}
+	for _, p := range s.procs {
+		if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+			out[p.cmd.Process.Pid] = p.name
+		}
+	}
+	return out
 }
 
 func (s *station) stopAll(dump bool) {
@@ -536,35 +559,24 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		}
 	}
 	var mnCtl, narCtl string
-	var mnk *ipsecdaemon.MN
 	var probe *net.UDPConn
 	if ct {
 		var err error
+		s.mnMove = true // the MN's cxtpd moves the MN's SAD/SPD itself
 		if mnCtl, narCtl, err = s.startCXTP(ctx); err != nil {
 			return fail("%v", err)
 		}
 		// the MN's kernel holds the datagrams that meet its new outbound
-		// policy before their SA is in (see ipsecmod.MNPlan); its PF_KEY
-		// socket and the probe's UDP socket are opened ahead
+		// policy before their SA is in (see ipsecmod.MNPlan); the probe's
+		// UDP socket is opened ahead
 		if _, err := inNetns(topo.NSMN, func() (struct{}, error) { return struct{}{}, larvalQueue() }); err != nil {
 			return fail("MN: %v", err)
 		}
-		if mnk, err = inNetns(topo.NSMN, ipsecdaemon.OpenMN); err != nil {
-			return fail("MN: %v", err)
-		}
-		defer mnk.Close()
 		if probe, err = inNetns(topo.NSMN, func() (*net.UDPConn, error) { return net.ListenUDP("udp6", &net.UDPAddr{}) }); err != nil {
 			return fail("MN: probe socket: %v", err)
 		}
 		defer probe.Close()
 	}
-	mv := ipsecmod.MNMove{OldCoA: plan.PCoA, NewCoA: plan.NCoA, OldAR: plan.PAR, NewAR: plan.NAR}
-	var mnPlan *ipsecmod.MNPlan
-	defer func() {
-		if mnPlan != nil {
-			mnPlan.Wipe()
-		}
-	}()
 	sinkFile, _, sender, err := s.startTraffic()
 	if err != nil {
 		return fail("%v", err)
@@ -594,22 +606,22 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	}
 	if sc == report.Predictive {
 		// the MN asks the pAR for a predictive transfer to the nAR; it is
-		// stored (and pre-installed) on the nAR before the MN moves
-		if out, err := cxtpdaemon.Control(mnCtl, "handover", plan.NAR.String()); err != nil {
+		// stored (and pre-installed) on the nAR before the MN moves. The
+		// request names the nCoA: the MN's cxtpd prepares the MN's own
+		// move then (policies and inbound SA at the new addresses; its
+		// outbound SA parked until the CTAA)
+		out, err := cxtpdaemon.Control(mnCtl, "handover", plan.NAR.String(), plan.NCoA.String())
+		if err != nil {
 			return fail("cxtpd handover: %v: %s", err, out)
+		}
+		if mr, ok, err := cxtpdaemon.ParseMoveReport(out); !ok || err != nil {
+			return fail("cxtpd handover: no MN move prepared (%v): %s", err, out)
+		} else {
+			r.MNPrepareMS = mr.PrepareMS
 		}
 		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
 			return fail("the nAR never stored the MN's context")
 		}
-		// the handover request named the nAR and the nCoA: the MN
-		// prepares its own move now (policies and inbound SA at the new
-		// addresses; its outbound SA waits for the CTAA)
-		t0 := time.Now()
-		var err error
-		if mnPlan, err = mnk.Prepare(ctx, mv); err != nil {
-			return fail("MN prepare: %v", err)
-		}
-		r.MNPrepareMS = float64(time.Since(t0).Microseconds()) / 1000
 	}
 	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
 
@@ -620,60 +632,41 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	if err != nil {
 		return fail("%v", err)
 	}
+	sched := s.startSched(&r)
 	capt, attach, err := s.handover(&r)
 	if err != nil {
 		return fail("%v", err)
 	}
 	var activated time.Time
 	if ct {
-		// context transfer: the CTAR leaves first; the MN's own move
-		// (the paper's automatic update) is prepared already (predictive)
-		// or now, while the CTAR is on its way (reactive); on the CTAA its
-		// outbound SA goes in and the datagrams its kernel held leave
-		type answer struct {
-			out string
-			err error
-			at  time.Time
-		}
-		ch := make(chan answer, 1)
-		go func() {
-			out, err := cxtpdaemon.Control(mnCtl, "attach", plan.NAR.String(), plan.NCoA.String())
-			ch <- answer{out, err, time.Now()}
-		}()
-		var perr error
-		if mnPlan == nil {
-			t0 := time.Now()
-			mnPlan, perr = mnk.Prepare(ctx, mv)
-			r.MNPrepareMS = float64(time.Since(t0).Microseconds()) / 1000
-			r.MNRewriteMS = r.MNPrepareMS
-		}
-		a := <-ch
-		if perr != nil {
-			capt.stop()
-			return fail("MN prepare: %v", perr)
-		}
-		if a.err != nil {
-			capt.stop()
-			return fail("cxtpd attach: %v: %s", a.err, a.out)
-		}
-		r.CTAAMS = float64(a.at.Sub(attach).Microseconds()) / 1000
-		t0 := time.Now()
-		_, err := mnk.Activate(ctx, mnPlan)
-		activated = time.Now()
-		r.MNActivateMS = float64(activated.Sub(t0).Microseconds()) / 1000
-		r.MNRewriteMS += r.MNActivateMS
+		// context transfer: the CTAR leaves first. The MN's cxtpd moves
+		// the MN's own SAD/SPD (the paper's automatic update): prepared
+		// already (predictive) or while the CTAR is on its way
+		// (reactive); on the CTAA, in the process that received it, its
+		// outbound SA is switched in and the datagrams its kernel held
+		// leave. The answer carries the move's times.
+		out, err := cxtpdaemon.Control(mnCtl, "attach", plan.NAR.String(), plan.NCoA.String())
 		if err != nil {
 			capt.stop()
-			return fail("MN activate: %v", err)
+			return fail("cxtpd attach: %v: %s", err, out)
 		}
-		// the probe: one datagram through the tunnel as soon as it is open
+		mr, ok, err := cxtpdaemon.ParseMoveReport(out)
+		if !ok || err != nil || mr.ActivatedAt.IsZero() {
+			capt.stop()
+			return fail("cxtpd attach: the MN's move was not activated (%v): %s", err, out)
+		}
+		if sc == report.Reactive {
+			r.MNPrepareMS = mr.PrepareMS
+			r.MNRewriteMS = mr.PrepareMS
+		}
+		r.CTAAMS = float64(mr.CTAAAt.Sub(attach).Microseconds()) / 1000
+		activated = mr.ActivatedAt
+		r.MNActivateMS = mr.ActivateMS
+		r.MNRewriteMS += r.MNActivateMS
+		// the probe: one datagram through the tunnel, now open
 		buf := traffic.Packet{Seq: traffic.ProbeBit, Sent: time.Now()}.AppendBinary(nil, traffic.HeaderLen)
 		if _, err := probe.WriteToUDPAddrPort(buf, netip.AddrPortFrom(plan.HA, plan.SinkPort)); err != nil {
 			fmt.Fprintf(cfg.Log, "%s run %d: probe: %v\n", sc, index, err)
-		}
-		if err := mnk.Retire(ctx, mnPlan); err != nil {
-			capt.stop()
-			return fail("MN retire: %v", err)
 		}
 	} else {
 		// IKE: the MN's SPD now points at the nAR (setkey's statements
@@ -710,6 +703,7 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	}
 	r.Restored = restored
 	r.DelayMS = float64(restored-r.Attach) / 1e6
+	s.stopSched(sched, &r)
 	if ct {
 		// the floor of a context activation, measured in the same run:
 		// one MN-nAR round trip plus the PF_KEY calls that switch a

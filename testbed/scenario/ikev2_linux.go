@@ -315,6 +315,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	if err != nil {
 		return fail("%v", err)
 	}
+	sched := s.startSched(&r)
 	capt, _, err := s.handover(&r)
 	if err != nil {
 		return fail("%v", err)
@@ -352,6 +353,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	}
 	r.Restored = restored
 	r.DelayMS = float64(restored-r.Attach) / 1e6
+	s.stopSched(sched, &r)
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
 	pcap = capt.stop()
 	if ct {

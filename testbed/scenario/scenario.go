@@ -26,6 +26,10 @@ type Config struct {
 	Out       io.Writer           // the marker lines
 	Log       io.Writer           // daemon logs of failed runs, diagnostics
 	Bin       func(string) string // where a project binary is (default /usr/local/bin/NAME)
+	// Sched records the kernel's task switches during each handover and
+	// reports the CPU time per process between the attachment and the
+	// first delivery (report.Run.CPUMS).
+	Sched bool
 }
 
 // Markers of the guest's output.

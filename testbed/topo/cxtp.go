@@ -58,10 +58,11 @@ name = %[5]q
 context_lifetime = "30s"
 max_transfer_time = %[14]q               # capture under emulation takes longer than 200 ms
 module_timeout = "5s"
+after_ack_delay = "100ms"              # the phase-1 import (after_ack) and the CTDR wait until the MN's first packets are through
 [security]
 allow_plaintext = false
 [log]
-level = "debug"
+level = "info"                         # debug lines cost CPU time during the measured handover
 file = "%[4]s/cxtpd.log"
 [[peer]]
 address = %[6]q
@@ -76,8 +77,14 @@ after_ack = [%[12]d]                # the phase-1 import follows the CTAA
 `, self.String(), access.String(), ifc, dir, shmName, peer.String(), peerAccess.String(), mn, CXTPPort, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2, tt)
 }
 
-// CxtpdMN is cxtpd's configuration on the MN (role mn) attached to the pAR.
-func (p Plan) CxtpdMN(dir string) string {
+// CxtpdMN is cxtpd's configuration on the MN (role mn) attached to the pAR;
+// with moveIPsec it moves the MN's own SAD/SPD on a handover (IKEv1 context
+// transfer; with IKEv2 iked's MOBIKE moves them).
+func (p Plan) CxtpdMN(dir string, moveIPsec bool) string {
+	move := ""
+	if moveIPsec {
+		move = "move_ipsec = true                      # the MN's SAD/SPD: prepared on handover, switched on the CTAA\n"
+	}
 	return fmt.Sprintf(`role = "mn"
 address = %q
 interface = "mn0"
@@ -85,12 +92,12 @@ control = "%[2]s/cxtpd.sock"
 [timers]
 max_transfer_time = "3s"               # CTAR retransmission: a reactive transfer takes 0.3-2.5 s under emulation on a loaded host
 [log]
-level = "debug"
+level = "info"                         # debug lines cost CPU time during the measured handover
 file = "%[2]s/cxtpd.log"
 [mobile]
 ar = %[3]q
 key = %[4]q
-`, p.PCoA.String(), dir, p.PAR.String(), TokenKey)
+%[5]s`, p.PCoA.String(), dir, p.PAR.String(), TokenKey, move)
 }
 
 // IPsecCxtpd is ipsec-cxtpd's configuration on an AR: its tunnel endpoint,
@@ -121,6 +128,6 @@ ikev2 = %[9]d
 
 %[5]s
 [log]
-level = "debug"
+level = "info"                         # debug lines cost CPU time during the measured handover
 `, addr.String(), dir, extra, shmName, ike, FPTSA, FPTSP, FPTIKEv1, FPTIKEv2)
 }

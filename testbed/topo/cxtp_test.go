@@ -15,7 +15,7 @@ func TestGoldenCXTPConfigs(t *testing.T) {
 	cx := map[string]string{
 		"par-cxtpd.toml": p.CxtpdAR("/run/tb/par", "/tb-par", true),
 		"nar-cxtpd.toml": p.CxtpdAR("/run/tb/nar", "/tb-nar", false),
-		"mn-cxtpd.toml":  p.CxtpdMN("/run/tb/mn"),
+		"mn-cxtpd.toml":  p.CxtpdMN("/run/tb/mn", true),
 	}
 	for name, text := range cx {
 		golden(t, name, text)

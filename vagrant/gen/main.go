@@ -85,7 +85,7 @@ func Files(root string) []File {
 	add("mn", "mn-par.setkey", p.MNSetkey(p.PCoA, p.PAR), 0o644)
 	add("mn", "mn-nar.setkey", p.MNSetkey(p.NCoA, p.NAR), 0o644)
 	racoon("mn", addrs(p.PCoA, p.NCoA), addrs(p.PAR, p.NAR))
-	add("mn", "cxtpd.toml", p.CxtpdMN(dir), 0o644)
+	add("mn", "cxtpd.toml", p.CxtpdMN(dir, true), 0o644)
 	// pAR
 	add("par", "par.setkey", StripFwd(p.ARSetkey(p.PAR, p.PCoA)), 0o644)
 	add("par", "par-arar.setkey", p.ARARSetkey(p.PARCore, p.NARCore, true), 0o644)

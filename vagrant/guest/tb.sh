@@ -91,7 +91,8 @@ wait-src)
 	waitfor "${2:-60}" has_src "${1:?wait-src ADDR}" || die "no datagram from $1 reached the HA"
 	;;
 handover-request)
-	cxtpd handover -c "$D/cxtpd.toml" "$NAR"
+	# naming the nCoA: the MN's cxtpd prepares the MN's own move now
+	cxtpd handover -c "$D/cxtpd.toml" "$NAR" "$NCOA"
 	;;
 wait-stored)
 	waitfor 30 stored || die "the nAR never stored the MN's context"
@@ -115,7 +116,9 @@ move)
 	attach=$(now)
 	case $sc in
 	cxtp-*)
-		ipsec-cxtpd mn-rewrite -old-coa "$PCOA" -new-coa "$NCOA" -old-ar "$PAR" -new-ar "$NAR" >/dev/null
+		# the CTAR first; the MN's cxtpd (move_ipsec) moves the MN's
+		# SAD/SPD: prepared before (predictive) or meanwhile (reactive),
+		# its outbound SAs added on the CTAA
 		cxtpd attach -c "$D/cxtpd.toml" "$NAR" "$NCOA" >/dev/null
 		;;
 	*)
