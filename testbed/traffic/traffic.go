@@ -1,7 +1,10 @@
 // Package traffic is the UDP load of the paper's experiment (section 4.3):
 // a generator that sends one sequence-numbered, time-stamped datagram every
 // 50 ms from the MN to the HA, and a sink that records each arrival as a
-// JSON line {seq, sent, recv, src}. cmd/udpgen is a thin main over it.
+// JSON line {seq, sent, recv, src}, recv being the kernel's receive time
+// stamp (SO_TIMESTAMPNS on Linux, SO_TIMESTAMP on FreeBSD) so that a record
+// says when the datagram arrived, not when the sink got the CPU to read
+// it. cmd/udpgen is a thin main over it.
 //
 // Payload (big endian), at least HeaderLen octets, padded with zeros to the
 // requested size:
@@ -87,7 +90,7 @@ const ProbeBit = uint64(1) << 63
 type Record struct {
 	Seq  uint64 `json:"seq"`
 	Sent int64  `json:"sent_ns"` // sender's clock, Unix ns
-	Recv int64  `json:"recv_ns"` // sink's clock, Unix ns
+	Recv int64  `json:"recv_ns"` // arrival, Unix ns: the kernel's receive time stamp where there is one (Linux, FreeBSD), else the sink's clock at the read
 	Src  string `json:"src"`     // the datagram's source address
 }
 
@@ -197,11 +200,12 @@ func Send(ctx context.Context, cfg SendConfig) (SendStats, error) {
 
 // Sink receives datagrams on a socket and writes a Record per valid one.
 type Sink struct {
-	conn *net.UDPConn
-	mu   sync.Mutex
-	w    io.Writer
-	n    uint64
-	bad  uint64
+	conn    *net.UDPConn
+	stamped bool // the kernel time-stamps arrivals (stamp_*.go)
+	mu      sync.Mutex
+	w       io.Writer
+	n       uint64
+	bad     uint64
 }
 
 // Listen opens a sink on addr (e.g. [::]:9000) writing records to w.
@@ -210,7 +214,7 @@ func Listen(addr netip.AddrPort, w io.Writer) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("traffic: sink: %w", err)
 	}
-	return &Sink{conn: c, w: w}, nil
+	return &Sink{conn: c, w: w, stamped: kernelStamper{}.enable(c)}, nil
 }
 
 // Addr is the sink's local address.
@@ -221,9 +225,16 @@ func (s *Sink) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
 	buf := make([]byte, 65536)
+	var oob []byte
+	if s.stamped {
+		oob = make([]byte, kernelStamper{}.oobLen())
+	}
 	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		n, oobn, _, from, err := s.conn.ReadMsgUDPAddrPort(buf, oob)
 		now := time.Now()
+		if t, ok := (kernelStamper{}).parse(oob[:oobn]); ok && err == nil {
+			now = t // the arrival, not the read
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
