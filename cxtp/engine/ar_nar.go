@@ -376,8 +376,8 @@ func (a *AR) activate(e *inEntry, src netip.Addr, m *cxtp.CTAR) {
 			failures = append(failures, cxtp.FPTStatus{FPT: f, Status: st})
 		}
 	}
-	a.cfg.Log.Info("cxtp: context activated", "mn", e.prev, "new", src, "par", e.par, "fpts", activated, "failed", len(failures), "after_ctaa", len(later))
 	e.ctaa = a.sendMN(src, &cxtp.CTAA{PrevCoA: e.prev, Failures: failures})
+	a.cfg.Log.Info("cxtp: context activated", "mn", e.prev, "new", src, "par", e.par, "fpts", activated, "failed", len(failures), "after_ctaa", len(later))
 	ctaa := e.ctaa
 	a.toTombstone(e, inActivated)
 	e.ctaa = ctaa
