@@ -3,12 +3,15 @@
 //
 //	udpgen send --to [HA]:9000 [--from ADDR] [--interval 50ms] [--count N] [--duration D] [--size 64] [--first 1]
 //	udpgen sink [--listen [::]:9000] [--out FILE] [--duration D]
+//	udpgen echo [--listen [::]:9001] [--duration D]
 //
 // send emits one sequence-numbered, time-stamped datagram per interval (the
 // payload format is package testbed/traffic's); a send the kernel refuses
 // (no SA yet) uses its sequence number anyway. It prints "sent N errors N
 // last N" when done. sink writes one JSON line per arrival: {"seq":..,
-// "sent_ns":..,"recv_ns":..,"src":".."} to --out (default stdout).
+// "sent_ns":..,"recv_ns":..,"src":".."} to --out (default stdout). echo
+// answers each datagram with itself: the far end of a round trip between
+// two processes (the testbed's user-space round trip).
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -26,7 +30,8 @@ import (
 )
 
 const usage = `usage: udpgen send --to ADDR:PORT [--from ADDR] [--interval 50ms] [--count N] [--duration D] [--size N] [--first N]
-       udpgen sink [--listen ADDR:PORT] [--out FILE] [--duration D]`
+       udpgen sink [--listen ADDR:PORT] [--out FILE] [--duration D]
+       udpgen echo [--listen ADDR:PORT] [--duration D]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return send(ctx, args[1:], stdout, stderr)
 	case "sink":
 		return sink(ctx, args[1:], stdout, stderr)
+	case "echo":
+		return echo(ctx, args[1:], stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -126,6 +133,36 @@ func sink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	if err := s.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "udpgen: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func echo(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("udpgen echo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "[::]:9001", "address to answer on")
+	dur := fs.Duration("duration", 0, "stop after this long (0: at a signal)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ap, err := netip.ParseAddrPort(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "udpgen: --listen %q: %v\n", *listen, err)
+		return 2
+	}
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+	if err != nil {
+		fmt.Fprintf(stderr, "udpgen: %v\n", err)
+		return 1
+	}
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+	if err := traffic.Echo(ctx, c); err != nil {
 		fmt.Fprintf(stderr, "udpgen: %v\n", err)
 		return 1
 	}

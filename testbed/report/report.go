@@ -77,6 +77,11 @@ type Run struct {
 	// round trip (ICMPv6 echo) plus the PF_KEY adds of an activation's
 	// three policies on the nAR.
 	FloorMS float64 `json:"floor_ms,omitempty"`
+	// RTTMS is the floor's round trip (ICMPv6 echo, answered by the nAR's
+	// kernel); ProcRTTMS the same round trip between two processes (a UDP
+	// echo, udpgen echo on the nAR), not part of the floor.
+	RTTMS     float64 `json:"rtt_ms,omitempty"`
+	ProcRTTMS float64 `json:"process_rtt_ms,omitempty"`
 	// MNRewriteMS is the MN's own SAD/SPD move to the nCoA and the nAR
 	// (PF_KEY calls in its namespace): before its CTAR leaves, or before
 	// the datagram that raises the ACQUIRE.
@@ -220,6 +225,8 @@ type Row struct {
 	// set-up message -> first datagram through the new tunnel.
 	FirstMsgMS Stat `json:"first_message_ms"`
 	FloorMS    Stat `json:"floor_ms"`
+	RTTMS      Stat `json:"rtt_ms"`
+	ProcRTTMS  Stat `json:"process_rtt_ms"`
 	ExchangeMS Stat `json:"exchange_ms"`
 	// Context transfer (see Run): path open, grid wait, the CTAA's
 	// arrival, the MN's preparation and activation, and per run the
@@ -280,6 +287,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 		}
 		var d, l, m, b, am, ab, fm, ex, fl, rk, rf, rb []float64
 		var cpu map[string][]float64
+		var rt, pr []float64
 		var po, gw, ca, mp, ma, df, pf, cr, cw []float64
 		for _, r := range runs {
 			if r.Scenario != sc {
@@ -316,6 +324,10 @@ func Build(runs []Run, notRun map[string]string) Table {
 					pf = append(pf, r.PathOpenMS/r.FloorMS)
 				}
 			}
+			if r.ProcRTTMS > 0 {
+				pr = append(pr, r.ProcRTTMS)
+				rt = append(rt, r.RTTMS)
+			}
 			for k, v := range r.CPUMS {
 				if cpu == nil {
 					cpu = map[string][]float64{}
@@ -340,6 +352,7 @@ func Build(runs []Run, notRun map[string]string) Table {
 		}
 		row.RekeyMS, row.RekeyFrames, row.RekeyBytes = stat(rk), stat(rf), stat(rb)
 		row.FirstMsgMS, row.ExchangeMS, row.FloorMS = stat(fm), stat(ex), stat(fl)
+		row.RTTMS, row.ProcRTTMS = stat(rt), stat(pr)
 		row.PathOpenMS, row.GridWaitMS, row.CTAAMS = stat(po), stat(gw), stat(ca)
 		row.MNPrepareMS, row.MNActivateMS = stat(mp), stat(ma)
 		row.DelayFloor, row.PathOpenFloor = stat(df), stat(pf)
@@ -461,6 +474,10 @@ func (t Table) Markdown(w io.Writer) error {
 		if r.PathOpenFloor.Max > 0 {
 			fmt.Fprintf(&b, "; over the floor of the same run: path open %s (%s), set-up delay %s (%s)",
 				ratio(r.PathOpenFloor), target(r.PathOpenFloor.Median), ratio(r.DelayFloor), target(r.DelayFloor.Median))
+		}
+		if r.ProcRTTMS.Max > 0 {
+			fmt.Fprintf(&b, "; the MN-nAR round trip: ICMPv6 echo (in the floor) %s ms, between two processes (UDP echo) %s ms",
+				r.RTTMS.md(""), r.ProcRTTMS.md(""))
 		}
 		fmt.Fprintf(&b, "; UDP lost to security set-up %s\n", r.Lost.md(""))
 	}

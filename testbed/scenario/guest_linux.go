@@ -128,7 +128,7 @@ func progress(r report.Run, runs int) string {
 		s += fmt.Sprintf(", MN SAD/SPD rewrite %.1f ms", r.MNRewriteMS)
 	}
 	if r.FloorMS > 0 {
-		s += fmt.Sprintf(", floor %.1f ms, phase 1s on the nAR's racoon %d", r.FloorMS, r.NARPhase1s)
+		s += fmt.Sprintf(", floor %.1f ms (round trip %.1f ms; between processes %.1f ms), phase 1s on the nAR's racoon %d", r.FloorMS, r.RTTMS, r.ProcRTTMS, r.NARPhase1s)
 	}
 	if r.Rekey {
 		if r.RekeyOK {
@@ -311,6 +311,22 @@ func (s *station) pingRTT(ns string, dst netip.Addr) (float64, error) {
 		return 0, fmt.Errorf("ping %v: no round-trip line: %s", dst, out)
 	}
 	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// echoPort is where `udpgen echo` answers on the nAR.
+const echoPort = 9001
+
+// processRTT is the median of five MN-nAR round trips between two
+// processes: the driver in the MN's namespace and `udpgen echo` on the nAR.
+func (s *station) processRTT(ctx context.Context) (time.Duration, error) {
+	to := netip.AddrPortFrom(s.plan.NAR, echoPort)
+	p, err := s.start("udpgen echo", topo.NSNAR, s.cfg.Bin("udpgen"), "echo", "--listen", to.String())
+	if err != nil {
+		return 0, err
+	}
+	defer s.stop(p)
+	time.Sleep(200 * time.Millisecond) // listening
+	return inNetns(topo.NSMN, func() (time.Duration, error) { return traffic.EchoRTT(ctx, to, 5, 2*time.Second) })
 }
 
 // policyAddTime adds the three policies an activation installs (out, in,
@@ -711,9 +727,17 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		rtt, err1 := s.pingRTT(topo.NSMN, plan.NAR)
 		act, err2 := inNetns(topo.NSNAR, func() (time.Duration, error) { return policyAddTime(ctx, plan) })
 		if err1 == nil && err2 == nil {
+			r.RTTMS = rtt
 			r.FloorMS = rtt + float64(act.Microseconds())/1000
 		} else {
 			fmt.Fprintf(cfg.Log, "%s run %d: floor not measured: %v %v\n", sc, index, err1, err2)
+		}
+		// the same round trip between two processes (what a request and
+		// its answer cost on top of the kernel's echo), not in the floor
+		if d, err := s.processRTT(ctx); err == nil {
+			r.ProcRTTMS = float64(d.Microseconds()) / 1000
+		} else {
+			fmt.Fprintf(cfg.Log, "%s run %d: round trip between processes: %v\n", sc, index, err)
 		}
 	}
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -129,5 +130,27 @@ func TestReadRecordsError(t *testing.T) {
 	recs, err := ReadRecords(strings.NewReader("{\"seq\":1}\n\n{bad\n"))
 	if err == nil || len(recs) != 1 || !strings.Contains(err.Error(), "line 3") {
 		t.Fatalf("%v %v", recs, err)
+	}
+}
+
+func TestEchoRTT(t *testing.T) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Echo(ctx, c) }()
+	rtt, err := EchoRTT(context.Background(), c.LocalAddr().(*net.UDPAddr).AddrPort(), 5, 2*time.Second)
+	if err != nil || rtt <= 0 || rtt > 2*time.Second {
+		t.Fatal(rtt, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// nobody answers: a bounded error
+	if _, err := EchoRTT(context.Background(), c.LocalAddr().(*net.UDPAddr).AddrPort(), 1, 50*time.Millisecond); err == nil {
+		t.Fatal("an echo without a server answered")
 	}
 }
