@@ -788,6 +788,10 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 				}
 			}
 		}
+		if r.PathOpenMS == 0 || r.DelayMS < r.PathOpenMS {
+			// a datagram sent after the activation got there first
+			r.PathOpenMS = r.DelayMS
+		}
 		r.GridWaitMS = r.DelayMS - r.PathOpenMS
 	}
 	r.Lost, r.LostLink = LostAround(r.Records, pcoa, ncoa, r.Attach, interval)
