@@ -118,15 +118,6 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 	}
 	rw := addrMap(mv.OldCoA, mv.NewCoA, mv.OldAR, mv.NewAR)
 	d := k.Dialect()
-	sas, err := k.SAsFor(ctx, mv.OldCoA)
-	if err != nil {
-		return nil, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read SAs: %w", mv.OldCoA, mv.NewCoA, err)
-	}
-	defer func() {
-		for _, s := range sas {
-			s.Wipe()
-		}
-	}()
 	pols, err := k.PoliciesFor(ctx, mv.OldCoA)
 	if err != nil {
 		return nil, fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read policies: %w", mv.OldCoA, mv.NewCoA, err)
@@ -135,9 +126,10 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 		p.Wipe()
 		return nil, err
 	}
-	// Policies first, outbound first: in reactive mode the MN is already
-	// at its new CoA, and its traffic waits (queued) from the moment the
-	// outbound policy is in.
+	// Policies first, outbound first, before the SAD is even read: in
+	// reactive mode the MN is already at its new CoA, its datagrams leave
+	// in clear (and die at the nAR's discard policy) until the outbound
+	// policy is in, and wait (queued) from then on.
 	for pass := 0; pass < 2; pass++ {
 		for _, old := range pols {
 			if (old.Dir == pfkey.DirOutbound) != (pass == 0) {
@@ -162,6 +154,15 @@ func PrepareMN(ctx context.Context, k Kernel, mv MNMove) (*MNPlan, error) {
 			}
 		}
 	}
+	sas, err := k.SAsFor(ctx, mv.OldCoA)
+	if err != nil {
+		return fail(fmt.Errorf("ipsecmod: mn-rewrite %v -> %v: read SAs: %w", mv.OldCoA, mv.NewCoA, err))
+	}
+	defer func() {
+		for _, s := range sas {
+			s.Wipe()
+		}
+	}()
 	var park func() (uint32, error)
 	if d == pfkey.Linux {
 		park = parkedReqIDs(ctx, k, sas)

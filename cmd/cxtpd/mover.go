@@ -20,18 +20,30 @@ type pfkeyMover struct {
 	mn *ipsecdaemon.MN
 }
 
-func (p *pfkeyMover) Prepare(ctx context.Context, mv daemon.MNMove) (daemon.MovePlan, error) {
+// Open opens the PF_KEY socket (the MN role calls it at start).
+func (p *pfkeyMover) Open() error {
+	_, err := p.open()
+	return err
+}
+
+func (p *pfkeyMover) open() (*ipsecdaemon.MN, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.mn == nil {
 		mn, err := ipsecdaemon.OpenMN()
 		if err != nil {
-			p.mu.Unlock()
 			return nil, err
 		}
 		p.mn = mn
 	}
-	mn := p.mn
-	p.mu.Unlock()
+	return p.mn, nil
+}
+
+func (p *pfkeyMover) Prepare(ctx context.Context, mv daemon.MNMove) (daemon.MovePlan, error) {
+	mn, err := p.open()
+	if err != nil {
+		return nil, err
+	}
 	plan, err := mn.Prepare(ctx, ipsecmod.MNMove{OldCoA: mv.OldCoA, NewCoA: mv.NewCoA, OldAR: mv.OldAR, NewAR: mv.NewAR})
 	if err != nil {
 		return nil, err

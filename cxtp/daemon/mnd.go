@@ -97,6 +97,11 @@ func runMN(ctx context.Context, c *Config, log *slog.Logger) error {
 	if c.Mobile.MoveIPsec && Mover == nil {
 		return errors.New("[mobile] move_ipsec: this cxtpd has no MN move (cmd/cxtpd links ipsecmod's)")
 	}
+	if o, ok := Mover.(MoverOpener); ok && c.Mobile.MoveIPsec {
+		if err := o.Open(); err != nil {
+			return fmt.Errorf("[mobile] move_ipsec: %w", err)
+		}
+	}
 	if _, err := net.InterfaceByName(c.Interface); err != nil {
 		return fmt.Errorf("interface %q: %w", c.Interface, err)
 	}

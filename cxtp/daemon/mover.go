@@ -21,6 +21,13 @@ type MNMover interface {
 	Prepare(ctx context.Context, mv MNMove) (MovePlan, error)
 }
 
+// MoverOpener is an MNMover with resources to open ahead (a PF_KEY
+// socket): the MN role opens it at start, so that a reactive move does
+// not pay for it between the CTAR and the MN's new outbound policy.
+type MoverOpener interface {
+	Open() error
+}
+
 // MNMove names the two attachments of a handover.
 type MNMove struct {
 	OldCoA, NewCoA netip.Addr
