@@ -98,19 +98,53 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func sink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("udpgen sink", flag.ContinueOnError)
+// server holds the flags sink and echo share.
+type server struct {
+	fs     *flag.FlagSet
+	listen *string
+	dur    *time.Duration
+}
+
+func newServer(name, listen, what string, stderr io.Writer) *server {
+	fs := flag.NewFlagSet("udpgen "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "[::]:9000", "address to receive on")
-	out := fs.String("out", "-", "JSON-lines file (- for stdout)")
-	dur := fs.Duration("duration", 0, "stop after this long (0: at a signal)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return &server{fs: fs, listen: fs.String("listen", listen, what),
+		dur: fs.Duration("duration", 0, "stop after this long (0: at a signal)")}
+}
+
+// parse reads the flags; code is non-zero (2) when they are wrong.
+func (s *server) parse(args []string, stderr io.Writer) (ap netip.AddrPort, code int) {
+	if err := s.fs.Parse(args); err != nil {
+		return ap, 2
 	}
-	ap, err := netip.ParseAddrPort(*listen)
+	ap, err := netip.ParseAddrPort(*s.listen)
 	if err != nil {
-		fmt.Fprintf(stderr, "udpgen: --listen %q: %v\n", *listen, err)
-		return 2
+		fmt.Fprintf(stderr, "udpgen: --listen %q: %v\n", *s.listen, err)
+		return ap, 2
+	}
+	return ap, 0
+}
+
+// serve runs f until ctx ends or --duration passes.
+func (s *server) serve(ctx context.Context, stderr io.Writer, f func(context.Context) error) int {
+	if *s.dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *s.dur)
+		defer cancel()
+	}
+	if err := f(ctx); err != nil {
+		fmt.Fprintf(stderr, "udpgen: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func sink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	srv := newServer("sink", "[::]:9000", "address to receive on", stderr)
+	out := srv.fs.String("out", "-", "JSON-lines file (- for stdout)")
+	ap, code := srv.parse(args, stderr)
+	if code != 0 {
+		return code
 	}
 	w := stdout
 	if *out != "-" {
@@ -127,44 +161,19 @@ func sink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "udpgen: %v\n", err)
 		return 1
 	}
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
-	}
-	if err := s.Serve(ctx); err != nil {
-		fmt.Fprintf(stderr, "udpgen: %v\n", err)
-		return 1
-	}
-	return 0
+	return srv.serve(ctx, stderr, s.Serve)
 }
 
 func echo(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("udpgen echo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "[::]:9001", "address to answer on")
-	dur := fs.Duration("duration", 0, "stop after this long (0: at a signal)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	ap, err := netip.ParseAddrPort(*listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "udpgen: --listen %q: %v\n", *listen, err)
-		return 2
+	srv := newServer("echo", "[::]:9001", "address to answer on", stderr)
+	ap, code := srv.parse(args, stderr)
+	if code != 0 {
+		return code
 	}
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
 	if err != nil {
 		fmt.Fprintf(stderr, "udpgen: %v\n", err)
 		return 1
 	}
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
-	}
-	if err := traffic.Echo(ctx, c); err != nil {
-		fmt.Fprintf(stderr, "udpgen: %v\n", err)
-		return 1
-	}
-	return 0
+	return srv.serve(ctx, stderr, func(ctx context.Context) error { return traffic.Echo(ctx, c) })
 }

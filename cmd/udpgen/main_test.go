@@ -25,6 +25,12 @@ func TestUsage(t *testing.T) {
 	if run(context.Background(), []string{"send", "--to", "nope"}, &o, &e) != 2 {
 		t.Fatal("bad --to")
 	}
+	if run(context.Background(), []string{"echo", "--listen", "x"}, &o, &e) != 2 {
+		t.Fatal("echo with a bad address")
+	}
+	if run(context.Background(), []string{"echo", "--duration", "1ms", "--listen", "127.0.0.1:0"}, &o, &e) != 0 {
+		t.Fatal("echo for 1 ms:", e.String())
+	}
 	if run(context.Background(), []string{"sink", "--listen", "x"}, &o, &e) != 2 {
 		t.Fatal("bad --listen")
 	}
