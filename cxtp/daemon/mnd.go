@@ -230,6 +230,13 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 			}
 			return err
 		})
+		if err == nil {
+			// the CTAA came: the MN is attached here, whatever its own
+			// IPsec move does
+			d.mu.Lock()
+			d.cur, d.curAR = newAddr, nar
+			d.mu.Unlock()
+		}
 		if m != nil {
 			if err != nil {
 				m.discard()
@@ -245,11 +252,6 @@ func (d *mnDaemon) command(ctx context.Context, args []string) (string, error) {
 					d.log.Error("cxtp: MN move: retire the old CoA's entries", "old", mv.OldCoA, "err", err)
 				}
 			}()
-		}
-		if err == nil {
-			d.mu.Lock()
-			d.cur, d.curAR = newAddr, nar
-			d.mu.Unlock()
 		}
 		return out, err
 	}
