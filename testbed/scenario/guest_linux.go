@@ -5,6 +5,7 @@ package scenario
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -187,6 +188,7 @@ type station struct {
 	// mnMove: the MN's cxtpd moves the MN's SAD/SPD itself ([mobile]
 	// move_ipsec; the IKEv1 context transfers, not IKEv2's MOBIKE).
 	mnMove bool
+	sched  *schedTrace // the run's scheduler trace (table1 --sched)
 }
 
 type proc struct {
@@ -280,6 +282,21 @@ func (s *station) startCXTP(ctx context.Context) (mnCtl, narCtl string, err erro
 		}
 	}
 	return mnCtl, narCtl, nil
+}
+
+// requestTransfer asks, from the MN, for a predictive transfer to the
+// nAR (`cxtpd handover ARGS...`: the nAR, and the nCoA when the MN's cxtpd
+// moves the MN) and waits until the nAR has stored the context. It
+// returns the MN's answer.
+func (s *station) requestTransfer(ctx context.Context, mnCtl, narCtl string, args ...string) (string, error) {
+	out, err := cxtpdaemon.Control(mnCtl, append([]string{"handover"}, args...)...)
+	if err != nil {
+		return out, fmt.Errorf("cxtpd handover: %v: %s", err, out)
+	}
+	if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
+		return out, errors.New("the nAR never stored the MN's context")
+	}
+	return out, nil
 }
 
 // counter reads one counter line ("contexts stored 1") of cxtpd's status.
@@ -626,18 +643,15 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		// request names the nCoA: the MN's cxtpd prepares the MN's own
 		// move then (policies and inbound SA at the new addresses; its
 		// outbound SA parked until the CTAA)
-		out, err := cxtpdaemon.Control(mnCtl, "handover", plan.NAR.String(), plan.NCoA.String())
+		out, err := s.requestTransfer(ctx, mnCtl, narCtl, plan.NAR.String(), plan.NCoA.String())
 		if err != nil {
-			return fail("cxtpd handover: %v: %s", err, out)
+			return fail("%v", err)
 		}
-		if mr, ok, err := cxtpdaemon.ParseMoveReport(out); !ok || err != nil {
+		mr, ok, err := cxtpdaemon.ParseMoveReport(out)
+		if !ok || err != nil {
 			return fail("cxtpd handover: no MN move prepared (%v): %s", err, out)
-		} else {
-			r.MNPrepareMS = mr.PrepareMS
 		}
-		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
-			return fail("the nAR never stored the MN's context")
-		}
+		r.MNPrepareMS = mr.PrepareMS
 	}
 	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
 
@@ -648,7 +662,6 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	if err != nil {
 		return fail("%v", err)
 	}
-	sched := s.startSched(&r)
 	capt, attach, err := s.handover(&r)
 	if err != nil {
 		return fail("%v", err)
@@ -719,7 +732,7 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 	}
 	r.Restored = restored
 	r.DelayMS = float64(restored-r.Attach) / 1e6
-	s.stopSched(sched, &r)
+	s.stopSched(&r)
 	if ct {
 		// the floor of a context activation, measured in the same run:
 		// one MN-nAR round trip plus the PF_KEY calls that switch a
@@ -977,6 +990,7 @@ func (s *station) handover(r *report.Run) (*capture, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("capture: %w", err)
 	}
+	s.startSched(r)
 	leave := time.Now()
 	if err := s.batch(topo.NSMN, s.plan.Handover()); err != nil {
 		capt.stop()

@@ -303,11 +303,8 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	}
 	time.Sleep(time.Duration(cfg.Before * float64(time.Second)))
 	if ct {
-		if out, err := cxtpdaemon.Control(mnCtl, "handover", plan.NAR.String()); err != nil {
-			return fail("cxtpd handover: %v: %s", err, out)
-		}
-		if !waitFor(ctx, 30*time.Second, 20*time.Millisecond, func() bool { return counter(narCtl, "contexts stored") >= 1 }) {
-			return fail("the nAR never stored the MN's context")
+		if _, err := s.requestTransfer(ctx, mnCtl, narCtl, plan.NAR.String()); err != nil {
+			return fail("%v", err)
 		}
 	}
 	fmt.Fprintf(cfg.Log, "%s run %d: tunnel through the pAR up %.0f ms before the handover\n", sc, index, float64(time.Since(tunnelUp).Milliseconds()))
@@ -315,7 +312,6 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	if err != nil {
 		return fail("%v", err)
 	}
-	sched := s.startSched(&r)
 	capt, _, err := s.handover(&r)
 	if err != nil {
 		return fail("%v", err)
@@ -353,7 +349,7 @@ func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.R
 	}
 	r.Restored = restored
 	r.DelayMS = float64(restored-r.Attach) / 1e6
-	s.stopSched(sched, &r)
+	s.stopSched(&r)
 	time.Sleep(time.Duration(cfg.After * float64(time.Second)))
 	pcap = capt.stop()
 	if ct {

@@ -151,24 +151,27 @@ func taskGroup(s schedSwitch, names map[int]string) string {
 	return "other"
 }
 
-// startSched starts a trace for run r when the configuration asks for
-// one; nil otherwise or when tracing cannot start (logged).
-func (s *station) startSched(r *report.Run) *schedTrace {
+// startSched starts the run's trace (s.sched) when the configuration asks
+// for one; tracing that cannot start is logged and left out.
+func (s *station) startSched(r *report.Run) {
 	if !s.cfg.Sched {
-		return nil
+		return
 	}
 	t, err := startSched()
 	if err != nil {
 		fmt.Fprintf(s.cfg.Log, "%s run %d: %v\n", r.Scenario, r.Index, err)
+		return
 	}
-	return t
+	s.sched = t
 }
 
 // stopSched fills r.CPUMS for the set-up window (r.Attach to r.Restored).
-func (s *station) stopSched(t *schedTrace, r *report.Run) {
-	if t == nil {
+func (s *station) stopSched(r *report.Run) {
+	if s.sched == nil {
 		return
 	}
+	t := s.sched
+	s.sched = nil
 	cpu, err := t.stop(r.Attach, r.Restored, threadNames(s.pids()))
 	if err != nil {
 		fmt.Fprintf(s.cfg.Log, "%s run %d: %v\n", r.Scenario, r.Index, err)
