@@ -500,6 +500,25 @@ func waitFor(ctx context.Context, limit time.Duration, step time.Duration, cond 
 	return true
 }
 
+// firstFrom waits for a datagram (not a probe) from src at the HA received
+// at or after `after` (Unix ns) and returns its arrival, the sink's kernel
+// time stamp. The file is read every 50 ms: the time comes from the record,
+// not from when the driver sees it, and reading it more often took the
+// CPU the stations share while the set-up delay was being measured.
+func firstFrom(ctx context.Context, sinkFile, src string, after int64, limit time.Duration) (int64, bool) {
+	var at int64
+	ok := waitFor(ctx, limit, 50*time.Millisecond, func() bool {
+		for _, rec := range sinkRecords(sinkFile) {
+			if rec.Src == src && rec.Recv >= after && !rec.Probe() {
+				at = rec.Recv
+				return true
+			}
+		}
+		return false
+	})
+	return at, ok
+}
+
 // sinkRecords reads the sink's file so far.
 func sinkRecords(path string) []traffic.Record {
 	f, err := os.Open(path)
@@ -717,16 +736,8 @@ func runOnce(ctx context.Context, cfg Config, sc string, index int) (r report.Ru
 		}
 	}
 	ncoa := plan.NCoA.String()
-	var restored int64
-	if !waitFor(ctx, 60*time.Second, 5*time.Millisecond, func() bool {
-		for _, rec := range sinkRecords(sinkFile) {
-			if rec.Src == ncoa && rec.Recv >= r.Attach && !rec.Probe() {
-				restored = rec.Recv
-				return true
-			}
-		}
-		return false
-	}) {
+	restored, ok := firstFrom(ctx, sinkFile, ncoa, r.Attach, 60*time.Second)
+	if !ok {
 		pcap = capt.stop()
 		return fail("no datagram from the nCoA reached the HA within 60 s")
 	}

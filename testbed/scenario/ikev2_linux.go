@@ -151,22 +151,6 @@ func setkeyIn(ctx context.Context, ns string, stmts *setkey.Script) error {
 	return err
 }
 
-// firstFrom waits for a datagram from src at the HA received after t (Unix
-// ns) and returns its arrival.
-func firstFrom(ctx context.Context, sinkFile, src string, after int64, limit time.Duration) (int64, bool) {
-	var at int64
-	ok := waitFor(ctx, limit, 5*time.Millisecond, func() bool {
-		for _, rec := range sinkRecords(sinkFile) {
-			if rec.Src == src && rec.Recv >= after {
-				at = rec.Recv
-				return true
-			}
-		}
-		return false
-	})
-	return at, ok
-}
-
 func runIKEv2(ctx context.Context, cfg Config, sc string, index int) (r report.Run, pcap []byte) {
 	r = report.Run{Scenario: sc, Index: index}
 	plan := topo.Default()
