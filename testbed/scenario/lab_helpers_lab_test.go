@@ -19,13 +19,14 @@ func needLabVM(t *testing.T) {
 }
 
 // labRunOnce runs scenario sc once (before s of traffic before the
-// handover, 0.5 s after it) and returns its run and the driver's log. It
+// handover, 0.5 s after it, with the scheduler trace of table1 --sched)
+// and returns its run and the driver's log. It
 // skips t when the scenario cannot run here, fails it when the run did not
 // complete, and reports an error when MN-HA traffic was not restored.
 func labRunOnce(t *testing.T, sc string, before float64) (report.Run, *bytes.Buffer) {
 	t.Helper()
 	var out, log bytes.Buffer
-	err := Main(t.Context(), Config{Runs: 1, Scenarios: []string{sc}, Before: before, After: 0.5, Work: t.TempDir(), Out: &out, Log: &log})
+	err := Main(t.Context(), Config{Runs: 1, Scenarios: []string{sc}, Before: before, After: 0.5, Sched: true, Work: t.TempDir(), Out: &out, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +46,11 @@ func labRunOnce(t *testing.T, sc string, before float64) (report.Run, *bytes.Buf
 	}
 	if r.Restored <= r.Attach {
 		t.Errorf("MN-HA traffic not restored")
+	}
+	if len(r.CPUMS) == 0 {
+		t.Errorf("no CPU shares from the scheduler trace\n%s", log.String())
+	} else {
+		t.Logf("%s: CPU in the set-up window: %s ms", sc, report.CPULine(r.CPUMS))
 	}
 	return r, &log
 }

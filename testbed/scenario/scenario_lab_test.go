@@ -43,6 +43,11 @@ func TestLabTable1Short(t *testing.T) {
 				if fmt.Sprint(count[report.KindCTAR]) != "[106]" || fmt.Sprint(count[report.KindCTAA]) != "[82]" {
 					t.Errorf("frames %s, want one CTAR of 106 bytes and one CTAA of 82", strings.Join(kinds, ", "))
 				}
+				// the MN's cxtpd moved the MN (move_ipsec): its activation's
+				// times came back in the attach answer
+				if r.MNActivateMS <= 0 || r.CTAAMS <= 0 {
+					t.Errorf("no MN move reported by cxtpd: activation %.1f ms, CTAA %.1f ms", r.MNActivateMS, r.CTAAMS)
+				}
 				// the quick-mode rekey MN<->nAR on the transferred phase 1
 				if !r.Rekey || !r.RekeyOK {
 					t.Errorf("rekey MN<->nAR: tried %v, %s\n%s", r.Rekey, r.RekeyError, log.String())
